@@ -1,0 +1,55 @@
+import type { Coordinator, CoordinatorOptions } from './coordinator.js';
+import { CoordinationError, DriverChosenPoorlyError } from './errors.js';
+import { assertId } from './ids.js';
+import { redactUrl } from './url-options.js';
+
+/** Builds an unstarted coordinator for one URL scheme (tooz's `tooz.backends` entry points). */
+export type DriverFactory = (url: URL, memberId: string, options: CoordinatorOptions) => Coordinator;
+
+const drivers = new Map<string, DriverFactory>();
+
+/** Register (or replace) the driver for `scheme`, given without `://`. */
+export function registerDriver(scheme: string, factory: DriverFactory): void {
+  assertId(scheme, 'scheme');
+  if (typeof factory !== 'function') throw new TypeError(`The driver factory for ${scheme} must be a function`);
+  drivers.set(scheme.toLowerCase(), factory);
+}
+
+/** The schemes registered, for messages and introspection. */
+export function registeredSchemes(): string[] {
+  return [...drivers.keys()].sort();
+}
+
+/**
+ * An unstarted coordinator for `url` (`memory://`, `redis://…`,
+ * `postgresql://…`). URL query options keep tooz's names and units; a
+ * same-meaning option in `options` wins.
+ */
+export function getCoordinator(url: string, memberId: string, options: CoordinatorOptions = {}): Coordinator {
+  if (typeof url !== 'string' || url.length === 0) throw new TypeError('url must be a non-empty string');
+  assertId(memberId, 'memberId');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new CoordinationError(`Invalid coordination URL ${JSON.stringify(safeForMessage(url))}`);
+  }
+  const scheme = parsed.protocol.replace(/:$/, '').toLowerCase();
+  const factory = drivers.get(scheme);
+  if (!factory) {
+    throw new CoordinationError(
+      `No coordination driver for scheme ${scheme}:// (in ${redactUrl(parsed)}); registered schemes: ${registeredSchemes()
+        .map((s) => `${s}://`)
+        .join(', ')}`,
+    );
+  }
+  const coordinator = factory(parsed, memberId, options);
+  const missing = [...(options.characteristics ?? [])].filter((c) => !coordinator.characteristics.has(c));
+  if (missing.length > 0) throw new DriverChosenPoorlyError(missing, `${scheme}://`);
+  return coordinator;
+}
+
+/** Mask what looks like `user:password@` in a string that did not parse as a URL. */
+function safeForMessage(url: string): string {
+  return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+}

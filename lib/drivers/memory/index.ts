@@ -1,0 +1,1 @@
+export { MemoryCoordinator } from './memory-coordinator.js';

@@ -1,0 +1,6 @@
+import { registerDriver } from '../core/driver-registry.js';
+import { MemoryCoordinator } from './memory/memory-coordinator.js';
+
+// The built-in drivers. Network drivers load their client library (ioredis,
+// pg) only when a coordinator of their scheme starts.
+registerDriver('memory', (url, memberId, options) => new MemoryCoordinator(url, memberId, options));

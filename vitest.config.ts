@@ -1,0 +1,13 @@
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+// SWC instead of esbuild: Nest's dependency injection needs the decorator
+// metadata (`design:paramtypes`) that esbuild does not emit.
+export default defineConfig({
+  plugins: [swc.vite({ module: { type: 'es6' } })],
+  test: {
+    include: ['test/**/*.spec.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});
