@@ -3,7 +3,7 @@
 
 Run with Debian's interpreter, which sees python3-tooz:
 
-    /usr/bin/python3 scripts/tooz-vectors.py
+    /usr/bin/python3 scripts/tooz-vectors.py [OUTPUT.json]
 
 It rewrites test/fixtures/hashring-vectors.json, which test/hashring.spec.ts
 replays against lib/hashring/hash-ring.ts: same steps, same lookups, and the
@@ -22,8 +22,9 @@ import sys
 import pbr.version
 from tooz import hashring
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test',
-                   'fixtures', 'hashring-vectors.json')
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures',
+    'hashring-vectors.json')
 
 # Data keys shared by every case: the hand vectors of tooz's own tests, empty,
 # non-ASCII, digits, and enough plain keys to land on most arcs of the ring.
