@@ -22,7 +22,11 @@ export type Capabilities =
 const toozExtensions = new ExtensionCodec();
 toozExtensions.register({ type: 0, encode: () => null, decode: (data) => new TextDecoder().decode(data) });
 for (const type of [4, 5]) {
-  toozExtensions.register({ type, encode: () => null, decode: (data) => decode(data, { extensionCodec: toozExtensions }) });
+  toozExtensions.register({
+    type,
+    encode: () => null,
+    decode: (data) => decode(data, { extensionCodec: toozExtensions }),
+  });
 }
 
 /** Why `value` cannot be encoded, or null when it can. `path` names the offending part. */

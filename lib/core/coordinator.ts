@@ -237,8 +237,8 @@ export abstract class Coordinator {
    */
   joinGroupCreate(groupId: string, capabilities?: Capabilities): Promise<void> {
     assertId(groupId, 'groupId');
-    const encoded = encodeCapabilities(capabilities, groupId, this.memberId);
     return this.started$('joinGroupCreate', async () => {
+      const encoded = encodeCapabilities(capabilities, groupId, this.memberId);
       for (let attempt = 1; ; attempt++) {
         try {
           await this.backendJoinGroup(groupId, encoded);
@@ -458,8 +458,10 @@ export abstract class Coordinator {
       if (!members.has(this.memberId)) this.joinedGroups.delete(groupId); // booted out
       const { joined, left } = this.watches.diff(groupId, members);
       this.watches.setBaseline(groupId, members);
-      for (const memberId of joined) await collect(() => this.deliver('join', groupId, new MemberJoinedGroup(groupId, memberId)));
-      for (const memberId of left) await collect(() => this.deliver('leave', groupId, new MemberLeftGroup(groupId, memberId)));
+      for (const memberId of joined)
+        await collect(() => this.deliver('join', groupId, new MemberJoinedGroup(groupId, memberId)));
+      for (const memberId of left)
+        await collect(() => this.deliver('leave', groupId, new MemberLeftGroup(groupId, memberId)));
     }
     await collect(() => this.electionStep());
     if (failures.length > 0) throw failures[0];
@@ -493,13 +495,15 @@ export abstract class Coordinator {
     return this.createLock(name, this.lockOwner);
   }
 
-  async joinPartitionedGroup(groupId: string, options: PartitionOptions = {}): Promise<Partitioner> {
+  joinPartitionedGroup(groupId: string, options: PartitionOptions = {}): Promise<Partitioner> {
     assertId(groupId, 'groupId');
     const { weight = 1, partitions = 32 } = options;
-    await this.joinGroupCreate(groupId, { weight });
-    const partitioner = await Partitioner.create(this, groupId, partitions);
-    this.partitioners.add(partitioner);
-    return partitioner;
+    return this.started$('joinPartitionedGroup', async () => {
+      await this.joinGroupCreate(groupId, { weight });
+      const partitioner = await Partitioner.create(this, groupId, partitions);
+      this.partitioners.add(partitioner);
+      return partitioner;
+    });
   }
 
   async leavePartitionedGroup(partitioner: Partitioner): Promise<void> {

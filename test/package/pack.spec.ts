@@ -18,7 +18,10 @@ describe('npm pack', () => {
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'nestjs-coordination-pack-'));
     npm(['pack', '--pack-destination', work], root);
-    tarball = join(work, readdirSync(work).find((f) => f.endsWith('.tgz'))!);
+    tarball = join(
+      work,
+      readdirSync(work).find((f) => f.endsWith('.tgz'))!,
+    );
     app = join(work, 'app');
     execFileSync('mkdir', ['-p', app]);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));

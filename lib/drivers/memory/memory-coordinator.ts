@@ -28,7 +28,12 @@ export class MemoryCoordinator extends Coordinator {
   constructor(url: URL, memberId: string, options: CoordinatorOptions = {}) {
     super(memberId, options);
     const query = queryOptions(url);
-    this.membershipTimeoutMs = durationOption(query, 'timeout', options.membershipTimeoutMs, DEFAULT_MEMBERSHIP_TIMEOUT_MS);
+    this.membershipTimeoutMs = durationOption(
+      query,
+      'timeout',
+      options.membershipTimeoutMs,
+      DEFAULT_MEMBERSHIP_TIMEOUT_MS,
+    );
     this.lockTimeoutMs = durationOption(query, 'lock_timeout', options.lockTimeoutMs, DEFAULT_LOCK_TIMEOUT_MS);
     this.backend = memoryBackend(url.host + url.pathname.replace(/^\/+$/, ''));
   }

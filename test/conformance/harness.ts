@@ -1,0 +1,177 @@
+/**
+ * Common setup for the driver-agnostic conformance suite.
+ *
+ * Every spec file does `describe.each(drivers)('<area> on $name', (driver) => …)`
+ * and calls `useCoordinators(driver)` once inside it. The harness makes
+ * started coordinators with unique member ids and stops every one of them
+ * after each test (tooz leaves extra coordinators running; we do not).
+ *
+ * Only the public API (`lib/index.ts`) is used here, so the same tests hold
+ * for every driver listed in `test/support/drivers.ts`.
+ */
+import { performance } from 'node:perf_hooks';
+import { filter, firstValueFrom, type Subscription, timeout } from 'rxjs';
+import { afterEach } from 'vitest';
+import {
+  Characteristic,
+  type CoordinationEvent,
+  type Coordinator,
+  type CoordinatorOptions,
+  getCoordinator,
+  type StartOptions,
+} from '../../lib/index.js';
+import { type DriverUnderTest, uid, withQuery } from '../support/drivers.js';
+
+export { uid, withQuery };
+
+export interface MakeOptions {
+  /** Defaults to a fresh `uid('member')`. */
+  memberId?: string;
+  /** URL query options in tooz's names and units (seconds), e.g. `{ timeout: 0.5 }`. */
+  query?: Record<string, string | number>;
+  options?: CoordinatorOptions;
+  /** Passed to `start()`. */
+  start?: StartOptions;
+}
+
+/** What a driver declares, read at collection time so `it.skipIf` can use it. */
+export interface DriverTraits {
+  characteristics: ReadonlySet<Characteristic>;
+  requiresBeating: boolean;
+  /** The driver lets members and locks expire by time (tooz skips such tests on NON_TIMEOUT_BASED). */
+  timeoutBased: boolean;
+  distributedAcrossHosts: boolean;
+  /** The URL scheme, without `://`. */
+  scheme: string;
+}
+
+/** Reads the driver's declarations from an unstarted coordinator (no connection is made). */
+export function driverTraits(driver: DriverUnderTest): DriverTraits {
+  const probe = getCoordinator(driver.url, uid('probe'));
+  return {
+    characteristics: probe.characteristics,
+    requiresBeating: probe.requiresBeating,
+    timeoutBased: !probe.characteristics.has(Characteristic.NonTimeoutBased),
+    distributedAcrossHosts: probe.characteristics.has(Characteristic.DistributedAcrossHosts),
+    scheme: new URL(driver.url).protocol.replace(/:$/, ''),
+  };
+}
+
+export interface Coordinators {
+  /** The driver's URL with extra query options. */
+  url(query?: Record<string, string | number>): string;
+  /** An unstarted coordinator; stopped after the test if the test started it. */
+  create(options?: MakeOptions): Coordinator;
+  /** A started coordinator (no heart unless `start.startHeart`). */
+  start(options?: MakeOptions): Promise<Coordinator>;
+  /** `count` started coordinators sharing `options` (each with its own member id). */
+  startMany(count: number, options?: Omit<MakeOptions, 'memberId'>): Promise<Coordinator[]>;
+  /** Every event `coordinator.events$` emits from now until the end of the test. */
+  record(coordinator: Coordinator): CoordinationEvent[];
+}
+
+export function useCoordinators(driver: DriverUnderTest): Coordinators {
+  const made: Coordinator[] = [];
+  const subscriptions: Subscription[] = [];
+
+  afterEach(async () => {
+    for (const subscription of subscriptions.splice(0)) subscription.unsubscribe();
+    const failures: unknown[] = [];
+    for (const coordinator of made.splice(0)) {
+      if (!coordinator.isStarted) continue;
+      try {
+        await coordinator.stop();
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    if (failures.length > 0) throw failures[0];
+  });
+
+  const url = (query: Record<string, string | number> = {}) => withQuery(driver.url, query);
+
+  const create = (options: MakeOptions = {}) => {
+    const coordinator = getCoordinator(url(options.query), options.memberId ?? uid('member'), options.options);
+    made.push(coordinator);
+    return coordinator;
+  };
+
+  const start = async (options: MakeOptions = {}) => {
+    const coordinator = create(options);
+    await coordinator.start(options.start);
+    return coordinator;
+  };
+
+  return {
+    url,
+    create,
+    start,
+    startMany: (count, options = {}) => Promise.all(Array.from({ length: count }, () => start(options))),
+    record: (coordinator) => {
+      const events: CoordinationEvent[] = [];
+      subscriptions.push(coordinator.events$.subscribe((event) => events.push(event)));
+      return events;
+    },
+  };
+}
+
+/**
+ * tooz's `_set_event`: a watch callback that records the event and returns 42,
+ * so `runWatchers()` results show that it ran.
+ */
+export function eventSink<E = CoordinationEvent>(): { events: E[]; callback: (event: E) => number } {
+  const events: E[] = [];
+  return { events, callback: (event: E) => (events.push(event), 42) };
+}
+
+/**
+ * tooz's "loop `run_watchers()` until truthy": some backends deliver a change
+ * a moment after it happened. Returns the first non-empty result.
+ */
+export async function runWatchersUntilResult(coordinator: Coordinator, withinMs = 5000): Promise<unknown[]> {
+  const deadline = performance.now() + withinMs;
+  for (;;) {
+    const results = await coordinator.runWatchers();
+    if (results.length > 0) return results;
+    if (performance.now() > deadline)
+      throw new Error(`runWatchers() of ${coordinator.memberId} stayed empty for ${withinMs} ms`);
+    await sleep(10);
+  }
+}
+
+/**
+ * The next event of class `type` (and matching `where`) on `events$`. Call it
+ * before the action that causes the event, then await the promise.
+ */
+export function nextEvent<T extends CoordinationEvent>(
+  coordinator: Coordinator,
+  type: abstract new (...args: never[]) => T,
+  where: (event: T) => boolean = () => true,
+  withinMs = 5000,
+): Promise<T> {
+  return firstValueFrom(
+    coordinator.events$.pipe(
+      filter((event): event is T => event instanceof type && where(event)),
+      timeout({ first: withinMs }),
+    ),
+  );
+}
+
+/** For waiting on time itself (expiry, the absence of a wake-up); prefer awaiting an event. */
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Milliseconds since `start` (a `performance.now()` value). */
+export const since = (start: number): number => performance.now() - start;
+
+export const now = (): number => performance.now();
+
+/** Whether a promise has settled by the time pending callbacks and a short pause have run. */
+export async function isSettled(promise: Promise<unknown>, afterMs = 20): Promise<boolean> {
+  let settled = false;
+  promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await sleep(afterMs);
+  return settled;
+}

@@ -1,0 +1,472 @@
+import { describe, expect, it, vi } from 'vitest';
+import { LockAcquireFailedError, LockLost } from '../../lib/index.js';
+import { drivers } from '../support/drivers.js';
+import { isSettled, nextEvent, now, since, sleep, uid, useCoordinators } from './harness.js';
+
+/** How soon a blocked acquire must learn of a release: a notification, not a polling interval. */
+const PROMPT_MS = 50;
+
+describe.each(drivers)('locks on $name', (driver) => {
+  const coordinators = useCoordinators(driver);
+
+  it('test_get_lock_release_broken: break() frees the lock for another handle; the broken holder releases nothing', async () => {
+    const [c1, c2, c3] = await coordinators.startMany(3);
+    const name = uid('lock');
+    const lock1 = c1.getLock(name);
+    const lock2 = c2.getLock(name);
+    expect(await lock1.acquire({ blocking: false })).toBe(true);
+    expect(await lock2.acquire({ blocking: false })).toBe(false);
+    expect(await lock2.break()).toBe(true);
+    expect(await lock2.acquire({ blocking: false })).toBe(true);
+    expect(await lock1.release()).toBe(false);
+    // lock2's hold is intact: a third coordinator cannot take it.
+    expect(await c3.getLock(name).acquire({ blocking: false })).toBe(false);
+    expect(await lock2.isStillOwner()).toBe(true);
+  });
+
+  it('test_get_lock_twice_locked_one_released_two: a second handle neither acquires nor releases the first one’s hold', async () => {
+    const c = await coordinators.start();
+    const name = uid('lock');
+    const lock1 = c.getLock(name);
+    const lock2 = c.getLock(name);
+    expect(await lock1.acquire()).toBe(true);
+    expect(await lock2.acquire({ blocking: false })).toBe(false);
+    expect(await lock2.release()).toBe(false);
+    expect(await lock1.release()).toBe(true);
+    expect(await lock2.release()).toBe(false);
+  });
+
+  it('test_get_lock: acquire and release return true, and withLock runs the function', async () => {
+    const c = await coordinators.start();
+    const name = uid('lock');
+    const lock = c.getLock(name);
+    expect(lock.name).toBe(name);
+    expect(await lock.acquire()).toBe(true);
+    expect(await lock.release()).toBe(true);
+    const ran = vi.fn(() => 'done');
+    expect(await lock.withLock(ran)).toBe('done');
+    expect(ran).toHaveBeenCalledTimes(1);
+    expect(lock.isHeld).toBe(false);
+  });
+
+  it('test_heartbeat_lock_not_acquired: heartbeat() of a lock not held is false', async () => {
+    const c = await coordinators.start();
+    expect(await c.getLock(uid('lock')).heartbeat()).toBe(false);
+  });
+
+  // Ours: the holding handle re-acquiring with blocking: true gets false at once (tooz's thread waited for its own release); another handle waits and gets it on release.
+  it('test_get_lock_concurrency_locking_same_lock: the holder asking again gets false at once; a waiter gets it once released', async () => {
+    const c = await coordinators.start();
+    const name = uid('lock');
+    const lock = c.getLock(name);
+    const other = c.getLock(name);
+    let waiter: Promise<boolean> | undefined;
+    await lock.withLock(async () => {
+      const started = now();
+      expect(await lock.acquire({ blocking: true })).toBe(false);
+      expect(since(started)).toBeLessThan(PROMPT_MS);
+      waiter = other.acquire({ blocking: true, timeoutMs: 5000 });
+      await sleep(100);
+      expect(await isSettled(waiter)).toBe(false);
+    });
+    expect(await waiter).toBe(true);
+    expect(await other.release()).toBe(true);
+  });
+
+  // TODO: the child-process helper (a small script run by a spawned `node`) arrives with the Redis driver,
+  // the first backend a separate OS process can share; until then these two run only where `crossProcess` is set.
+  it.skipIf(!driver.crossProcess)(
+    'test_get_lock_concurrency_locking_two_lock_process: another process cannot take a held lock (skipped: driver not shared across processes)',
+    () => {
+      expect.fail('TODO: child-process helper arrives with the Redis driver');
+    },
+  );
+
+  it.skipIf(!driver.crossProcess)(
+    'test_get_lock_serial_locking_two_lock_process: another process takes a released lock (skipped: driver not shared across processes)',
+    () => {
+      expect.fail('TODO: child-process helper arrives with the Redis driver');
+    },
+  );
+
+  it('test_get_lock_concurrency_locking_two_lock_thread1: another coordinator cannot take a held lock', async () => {
+    const [c1, c2] = await coordinators.startMany(2);
+    const name = uid('lock');
+    await c1.getLock(name).withLock(async () => {
+      expect(await c2.getLock(name).acquire({ blocking: false })).toBe(false);
+    });
+  });
+
+  it('test_get_lock_concurrency_locking_two_lock_thread2: a second handle of the same coordinator cannot take a held lock', async () => {
+    const c1 = await coordinators.start();
+    const name = uid('lock');
+    await c1.getLock(name).withLock(async () => {
+      expect(await c1.getLock(name).acquire({ blocking: false })).toBe(false);
+    });
+  });
+
+  it('test_get_lock_concurrency_locking2: holding and releasing a second lock on the same coordinator leaves the first held', async () => {
+    const c = await coordinators.start();
+    const nameA = uid('lock');
+    const lock1 = c.getLock(nameA);
+    expect(await lock1.acquire()).toBe(true);
+    const inside = vi.fn();
+    await c.getLock(uid('lock')).withLock(async () => {
+      expect(await lock1.acquire({ blocking: false })).toBe(false);
+      expect(await c.getLock(nameA).acquire({ blocking: false })).toBe(false);
+      inside();
+    });
+    expect(inside).toHaveBeenCalledTimes(1);
+    expect(await lock1.isStillOwner()).toBe(true);
+    expect(await c.getLock(nameA).acquire({ blocking: false })).toBe(false);
+    expect(await lock1.release()).toBe(true);
+  });
+
+  it('test_get_lock_twice_locked_twice: inside withLock, a second handle cannot acquire', async () => {
+    const c = await coordinators.start();
+    const name = uid('lock');
+    await c.getLock(name).withLock(async () => {
+      expect(await c.getLock(name).acquire({ blocking: false })).toBe(false);
+    });
+  });
+
+  // Ours: no mock needed; a real refusal (non-blocking, lock held) makes withLock reject without running fn.
+  it('test_get_lock_context_fails: withLock rejects with LockAcquireFailedError when the lock is not acquired', async () => {
+    const c = await coordinators.start();
+    const name = uid('lock');
+    const lock1 = c.getLock(name);
+    const lock2 = c.getLock(name);
+    const body = vi.fn();
+    await lock1.withLock(async () => {
+      await expect(lock2.withLock(body, { blocking: false })).rejects.toBeInstanceOf(LockAcquireFailedError);
+    });
+    expect(body).not.toHaveBeenCalled();
+  });
+
+  // Ours: `with lock as x` has no TS form; withLock gives fn the hold's AbortSignal and resolves to fn's value.
+  it('test_get_lock_context_check_value: withLock passes the live hold’s signal and returns the function’s value', async () => {
+    const c = await coordinators.start();
+    const lock = c.getLock(uid('lock'));
+    const result = await lock.withLock((signal) => {
+      expect(signal).toBeInstanceOf(AbortSignal);
+      expect(signal).toBe(lock.signal);
+      expect(signal.aborted).toBe(false);
+      expect(lock.isHeld).toBe(true);
+      return lock;
+    });
+    expect(result).toBe(lock);
+  });
+
+  it('test_lock_context_manager_acquire_no_argument: withLock(fn) with no options holds the lock', async () => {
+    const c = await coordinators.start();
+    const name = uid('lock');
+    await c.getLock(name).withLock(async () => {
+      expect(await c.getLock(name).acquire({ blocking: false })).toBe(false);
+    });
+  });
+
+  // Ours: tooz's `lock(10.12)` (blocking with a 10.12 s timeout) is withLock(fn, { blocking: true, timeoutMs: 10_120 }).
+  it('test_lock_context_manager_acquire_argument_return_value: withLock with a timeout returns the function’s value', async () => {
+    const c = await coordinators.start();
+    const lock = c.getLock(uid('lock'));
+    expect(await lock.withLock(() => lock, { blocking: true, timeoutMs: 10_120 })).toBe(lock);
+  });
+
+  it('test_lock_context_manager_acquire_argument_release_within: releasing inside withLock is true, and the release at exit does not throw', async () => {
+    const c = await coordinators.start();
+    const name = uid('lock');
+    const lock = c.getLock(name);
+    const result = await lock.withLock(
+      async () => {
+        expect(await lock.release()).toBe(true);
+        return 'released';
+      },
+      { blocking: true, timeoutMs: 10_120 },
+    );
+    expect(result).toBe('released');
+    expect(lock.isHeld).toBe(false);
+    expect(await c.getLock(name).acquire({ blocking: false })).toBe(true);
+  });
+
+  // Ours: tooz checks the positional call acquire(10.12, False, None); we check acquire got the options object once.
+  it('test_lock_context_manager_acquire_argument: withLock calls acquire exactly once with the given options', async () => {
+    const c = await coordinators.start();
+    const lock = c.getLock(uid('lock'));
+    const acquire = vi.spyOn(lock, 'acquire');
+    await lock.withLock(() => undefined, { blocking: true, timeoutMs: 10_120 });
+    expect(acquire).toHaveBeenCalledTimes(1);
+    expect(acquire).toHaveBeenCalledWith({ blocking: true, timeoutMs: 10_120 });
+  });
+
+  it('test_lock_context_manager_acquire_argument_timeout: a non-blocking withLock on a held lock rejects and never runs its body', async () => {
+    const c = await coordinators.start();
+    const name = uid('lock');
+    const body = vi.fn();
+    await c.getLock(name).withLock(async () => {
+      await expect(c.getLock(name).withLock(body, { blocking: false })).rejects.toBeInstanceOf(LockAcquireFailedError);
+    });
+    expect(body).not.toHaveBeenCalled();
+  });
+
+  it('test_get_lock_locked_twice: inside withLock, the same handle’s non-blocking acquire is false', async () => {
+    const c = await coordinators.start();
+    const lock = c.getLock(uid('lock'));
+    await lock.withLock(async () => {
+      expect(await lock.acquire({ blocking: false })).toBe(false);
+    });
+  });
+
+  it('test_get_multiple_locks_with_same_coord: neither a second nor a fresh handle on the same coordinator takes a held lock', async () => {
+    const c = await coordinators.start();
+    const name = uid('lock');
+    const lock1 = c.getLock(name);
+    const lock2 = c.getLock(name);
+    expect(await lock1.acquire()).toBe(true);
+    expect(await lock2.acquire({ blocking: false })).toBe(false);
+    expect(await c.getLock(name).acquire({ blocking: false })).toBe(false);
+    expect(await lock1.release()).toBe(true);
+  });
+
+  it('test_ensure_acquire_release_return: acquire true, release true, release again false', async () => {
+    const c = await coordinators.start();
+    const lock = c.getLock(uid('lock'));
+    expect(await lock.acquire()).toBe(true);
+    expect(await lock.release()).toBe(true);
+    expect(await lock.release()).toBe(false);
+  });
+
+  it('test_get_lock_multiple_coords: another coordinator is refused while held and acquires once released', async () => {
+    const [c1, c2] = await coordinators.startMany(2);
+    const name = uid('lock');
+    const lock1 = c1.getLock(name);
+    const lock2 = c2.getLock(name);
+    expect(await lock1.acquire()).toBe(true);
+    expect(await lock2.acquire({ blocking: false })).toBe(false);
+    expect(await lock1.release()).toBe(true);
+    expect(await lock2.acquire({ blocking: true })).toBe(true);
+    expect(await lock2.release()).toBe(true);
+  });
+
+  it('test_acquire_twice_no_deadlock_releasing: a second non-blocking acquire is false and does not stop the release', async () => {
+    const c = await coordinators.start();
+    const lock = c.getLock(uid('lock'));
+    expect(await lock.acquire({ blocking: false })).toBe(true);
+    expect(await lock.acquire({ blocking: false })).toBe(false);
+    expect(await lock.release()).toBe(true);
+  });
+
+  // ---- Beyond tooz ---------------------------------------------------------
+
+  it('fencing tokens: null before any acquire, then strictly increasing across handles and coordinators', async () => {
+    const [c1, c2] = await coordinators.startMany(2);
+    const name = uid('lock');
+    const handles = [c1.getLock(name), c1.getLock(name), c2.getLock(name)];
+    for (const handle of handles) expect(handle.fencingToken).toBeNull();
+    const tokens: bigint[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (const handle of handles) {
+        expect(await handle.acquire({ blocking: false })).toBe(true);
+        expect(typeof handle.fencingToken).toBe('bigint');
+        tokens.push(handle.fencingToken!);
+        expect(await handle.release()).toBe(true);
+      }
+    }
+    for (let i = 1; i < tokens.length; i++) expect(tokens[i]! > tokens[i - 1]!).toBe(true);
+    // A fresh handle on another coordinator continues the sequence.
+    const late = (await coordinators.start()).getLock(name);
+    expect(await late.acquire()).toBe(true);
+    expect(late.fencingToken! > tokens.at(-1)!).toBe(true);
+  });
+
+  it('fencing tokens: a token handed over through a blocked waiter is greater than the previous holder’s', async () => {
+    const [c1, c2] = await coordinators.startMany(2);
+    const name = uid('lock');
+    const holder = c1.getLock(name);
+    const waiter = c2.getLock(name);
+    expect(await holder.acquire()).toBe(true);
+    const waiting = waiter.acquire({ timeoutMs: 5000 });
+    await sleep(20);
+    await holder.release();
+    expect(await waiting).toBe(true);
+    expect(waiter.fencingToken! > holder.fencingToken!).toBe(true);
+  });
+
+  it('a blocked acquire resolves promptly on release (a notification, not a polling interval)', async () => {
+    const [c1, c2] = await coordinators.startMany(2);
+    const name = uid('lock');
+    const holder = c1.getLock(name);
+    const waiter = c2.getLock(name);
+    expect(await holder.acquire()).toBe(true);
+    const waiting = waiter.acquire({ blocking: true, timeoutMs: 5000 });
+    await sleep(150);
+    expect(await isSettled(waiting, 0)).toBe(false);
+    const released = now();
+    expect(await holder.release()).toBe(true);
+    expect(await waiting).toBe(true);
+    expect(since(released)).toBeLessThan(PROMPT_MS);
+  });
+
+  it('three waiters are served in arrival order, each as the previous one releases', async () => {
+    const many = await coordinators.startMany(4);
+    const name = uid('lock');
+    const [holder, ...waiters] = many.map((c) => c.getLock(name));
+    expect(await holder!.acquire()).toBe(true);
+    const order: number[] = [];
+    const done: Promise<void>[] = [];
+    for (const [index, waiter] of waiters.entries()) {
+      done.push(
+        waiter.acquire({ timeoutMs: 5000 }).then(async (acquired) => {
+          expect(acquired).toBe(true);
+          order.push(index);
+          await sleep(5);
+          await waiter.release();
+        }),
+      );
+      await sleep(20); // let each wait arrive before the next one
+    }
+    await holder!.release();
+    await Promise.all(done);
+    expect(order).toEqual([0, 1, 2]);
+  });
+
+  it('a holder that releases and at once asks again queues behind those already waiting', async () => {
+    const [c1, c2] = await coordinators.startMany(2);
+    const name = uid('lock');
+    const lock1 = c1.getLock(name);
+    const lock2 = c2.getLock(name);
+    const order: string[] = [];
+    expect(await lock1.acquire()).toBe(true);
+    const second = lock2.acquire({ timeoutMs: 5000 }).then((ok) => {
+      order.push('lock2');
+      return ok;
+    });
+    await sleep(20);
+    await lock1.release();
+    const again = lock1.acquire({ timeoutMs: 5000 }).then((ok) => {
+      order.push('lock1');
+      return ok;
+    });
+    expect(await second).toBe(true);
+    expect(await isSettled(again)).toBe(false);
+    await lock2.release();
+    expect(await again).toBe(true);
+    expect(order).toEqual(['lock2', 'lock1']);
+  });
+
+  it('acquire({ timeoutMs }) resolves false after about that time', async () => {
+    const [c1, c2] = await coordinators.startMany(2);
+    const name = uid('lock');
+    expect(await c1.getLock(name).acquire()).toBe(true);
+    const waiter = c2.getLock(name);
+    const started = now();
+    expect(await waiter.acquire({ blocking: true, timeoutMs: 300 })).toBe(false);
+    const elapsed = since(started);
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(300 + 200);
+    expect(waiter.isHeld).toBe(false);
+    expect(waiter.fencingToken).toBeNull();
+  });
+
+  it('a waiter that timed out leaves the queue: the next waiter is served on release', async () => {
+    const many = await coordinators.startMany(3);
+    const name = uid('lock');
+    const [holder, quitter, patient] = many.map((c) => c.getLock(name));
+    expect(await holder!.acquire()).toBe(true);
+    const quit = quitter!.acquire({ timeoutMs: 50 });
+    await sleep(10);
+    const waiting = patient!.acquire({ timeoutMs: 5000 });
+    expect(await quit).toBe(false);
+    await holder!.release();
+    expect(await waiting).toBe(true);
+    expect(quitter!.isHeld).toBe(false);
+  });
+
+  it('a handle already waiting asks again: false at once, and its first wait still succeeds', async () => {
+    const [c1, c2] = await coordinators.startMany(2);
+    const name = uid('lock');
+    expect(await c1.getLock(name).acquire()).toBe(true);
+    const waiter = c2.getLock(name);
+    const waiting = waiter.acquire({ timeoutMs: 5000 });
+    const started = now();
+    expect(await waiter.acquire({ blocking: true })).toBe(false);
+    expect(since(started)).toBeLessThan(PROMPT_MS);
+    await c1.getLock(name).break();
+    expect(await waiting).toBe(true);
+    expect(await waiter.isStillOwner()).toBe(true);
+  });
+
+  it('a non-blocking acquire on a held lock is false at once', async () => {
+    const [c1, c2] = await coordinators.startMany(2);
+    const name = uid('lock');
+    expect(await c1.getLock(name).acquire()).toBe(true);
+    const started = now();
+    expect(await c2.getLock(name).acquire({ blocking: false })).toBe(false);
+    expect(since(started)).toBeLessThan(PROMPT_MS * 4);
+  });
+
+  it('break() on a free lock is false; a broken holder learns it (isStillOwner false, LockLost, signal aborted)', async () => {
+    const [c1, c2] = await coordinators.startMany(2);
+    const name = uid('lock');
+    expect(await c2.getLock(name).break()).toBe(false);
+    const lock1 = c1.getLock(name);
+    expect(await lock1.acquire()).toBe(true);
+    const signal = lock1.signal!;
+    expect(signal.aborted).toBe(false);
+    expect(await c2.getLock(name).break()).toBe(true);
+    const lost = nextEvent(c1, LockLost, (e) => e.name === name);
+    expect(await lock1.isStillOwner()).toBe(false);
+    expect(await lost).toMatchObject({ name });
+    expect(signal.aborted).toBe(true);
+    expect(lock1.isHeld).toBe(false);
+  });
+
+  it('release() of a hold that was broken is false and reports LockLost', async () => {
+    const [c1, c2] = await coordinators.startMany(2);
+    const name = uid('lock');
+    const lock1 = c1.getLock(name);
+    expect(await lock1.acquire()).toBe(true);
+    expect(await c2.getLock(name).break()).toBe(true);
+    const lost = nextEvent(c1, LockLost, (e) => e.name === name);
+    expect(await lock1.release()).toBe(false);
+    expect(await lost).toMatchObject({ name });
+  });
+
+  it('withLock releases when the function throws, and rethrows', async () => {
+    const c = await coordinators.start();
+    const name = uid('lock');
+    const lock = c.getLock(name);
+    const boom = new Error('boom');
+    await expect(
+      lock.withLock(() => {
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+    expect(lock.isHeld).toBe(false);
+    expect(await c.getLock(name).acquire({ blocking: false })).toBe(true);
+  });
+
+  it('heartbeat() of a held lock is true and keeps it; isStillOwner() is true for the holder only', async () => {
+    const c = await coordinators.start();
+    const name = uid('lock');
+    const lock = c.getLock(name);
+    const other = c.getLock(name);
+    expect(await lock.acquire()).toBe(true);
+    expect(await lock.heartbeat()).toBe(true);
+    expect(await lock.isStillOwner()).toBe(true);
+    expect(await other.isStillOwner()).toBe(false);
+    expect(await lock.release()).toBe(true);
+    expect(await lock.isStillOwner()).toBe(false);
+  });
+
+  it('stop() releases held locks: a waiter on another coordinator gets the lock promptly', async () => {
+    const [c1, c2] = await coordinators.startMany(2);
+    const name = uid('lock');
+    expect(await c1.getLock(name).acquire()).toBe(true);
+    const waiting = c2.getLock(name).acquire({ timeoutMs: 5000 });
+    await sleep(20);
+    const stopped = now();
+    await c1.stop();
+    expect(await waiting).toBe(true);
+    expect(since(stopped)).toBeLessThan(PROMPT_MS * 2);
+  });
+});
