@@ -1,0 +1,19 @@
+/** Metadata keys the decorators write and the accessor reads (on the method function, as @nestjs/schedule does). */
+export const COORDINATION_LEADER = 'coordination:leader';
+export const COORDINATION_WITH_LOCK = 'coordination:with-lock';
+export const COORDINATION_GROUP_EVENTS = 'coordination:group-events';
+
+/** Names of the heart's jobs in `@nestjs/schedule`'s `SchedulerRegistry`. */
+export const COORDINATION_HEARTBEAT_JOB = 'coordination:heartbeat';
+export const COORDINATION_WATCHERS_JOB = 'coordination:watchers';
+
+/** The options after defaults and validation (internal). */
+export const RESOLVED_COORDINATION_OPTIONS = Symbol('RESOLVED_COORDINATION_OPTIONS');
+
+export const DEFAULT_URL = 'memory://';
+export const DEFAULT_WATCHERS_INTERVAL_MS = 1000;
+/** How long `app.close()` waits for guarded calls still running before it releases their locks anyway. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+
+/** The Nest logger context of everything this module logs. */
+export const COORDINATION_LOGGER_CONTEXT = 'Coordination';

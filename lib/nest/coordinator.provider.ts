@@ -1,0 +1,46 @@
+import { Logger, type FactoryProvider } from '@nestjs/common';
+import { Coordinator } from '../core/coordinator.js';
+import { getCoordinator } from '../core/driver-registry.js';
+import { CoordinationError } from '../core/errors.js';
+import { redactUrl } from '../core/url-options.js';
+import { COORDINATION_LOGGER_CONTEXT, RESOLVED_COORDINATION_OPTIONS } from './coordination.constants.js';
+import { COORDINATION_MODULE_OPTIONS } from './coordination.module-definition.js';
+import { COORDINATOR_NOT_CREATED } from './coordination.messages.js';
+import { resolveCoordinationOptions, type ResolvedCoordinationOptions } from './coordination-options.resolver.js';
+
+/** The options with defaults filled in; resolved once so the default member id is drawn once. */
+export const resolvedOptionsProvider: FactoryProvider<ResolvedCoordinationOptions> = {
+  provide: RESOLVED_COORDINATION_OPTIONS,
+  useFactory: resolveCoordinationOptions,
+  inject: [COORDINATION_MODULE_OPTIONS],
+};
+
+/**
+ * The `Coordinator` abstract class is the injection token. The coordinator is
+ * built (unstarted) here, so an unknown scheme or a bad URL option fails the
+ * bootstrap; the heart starts it.
+ */
+export const coordinatorProvider: FactoryProvider<Coordinator> = {
+  provide: Coordinator,
+  useFactory: (options: ResolvedCoordinationOptions): Coordinator => {
+    const logger = new Logger(COORDINATION_LOGGER_CONTEXT);
+    try {
+      return getCoordinator(options.url, options.memberId, {
+        logger: { warn: (message: string) => logger.warn(message) },
+        ...options.driverOptions,
+        ...(options.characteristics ? { characteristics: options.characteristics } : {}),
+      });
+    } catch (error) {
+      throw new CoordinationError(COORDINATOR_NOT_CREATED(safeUrl(options.url), error), { cause: error });
+    }
+  },
+  inject: [RESOLVED_COORDINATION_OPTIONS],
+};
+
+function safeUrl(url: string): string {
+  try {
+    return redactUrl(url);
+  } catch {
+    return JSON.stringify(url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@'));
+  }
+}

@@ -1,0 +1,59 @@
+import type { Capabilities } from '../../core/capabilities.js';
+import type { Characteristic } from '../../core/characteristic.js';
+import type { CoordinatorOptions } from '../../core/coordinator.js';
+
+/** A group this member joins at bootstrap (creating it if missing) and leaves at shutdown. */
+export interface CoordinationGroupOptions {
+  groupId: string;
+  capabilities?: Capabilities;
+}
+
+/**
+ * What `CoordinationModule.forRoot()` takes, and what a `forRootAsync()`
+ * factory returns. `isGlobal` and `importScheduleModule` shape the module
+ * itself, so they are given beside these (see `CoordinationModuleExtras`).
+ */
+export interface CoordinationModuleOptions {
+  /** Backend URL, tooz-style: `memory://name`, `redis://host:6379?timeout=5`. Default `'memory://'`. */
+  url?: string;
+  /** This member's id. Default: host name, pid and a random suffix. */
+  memberId?: string;
+  heartbeat?: {
+    /** Default: on when the driver `requiresBeating`. */
+    enabled?: boolean;
+    /** Default: the interval the coordinator's `heartbeat()` returns. */
+    intervalMs?: number;
+  };
+  watchers?: {
+    /** How often `runWatchers()` runs (events, elections). Default 1000. */
+    intervalMs?: number;
+  };
+  /** Joined at bootstrap (created if missing), left at shutdown. */
+  groups?: CoordinationGroupOptions[];
+  /** Characteristics the driver must have; bootstrap fails with `DriverChosenPoorlyError` otherwise. */
+  characteristics?: Iterable<Characteristic>;
+  /** Passed to `getCoordinator()` as its options (ms durations override the URL's). */
+  driverOptions?: CoordinatorOptions;
+  shutdown?: {
+    /** How long `app.close()` waits for running `@Leader`/`@WithLock` calls. Default 10 000. */
+    timeoutMs?: number;
+  };
+}
+
+/** Options that shape the dynamic module; accepted by both `forRoot()` and `forRootAsync()`. */
+export interface CoordinationModuleExtras {
+  /** Register the module globally, so any module can inject `Coordinator`. Default true. */
+  isGlobal?: boolean;
+  /**
+   * Import `ScheduleModule.forRoot()` for the heart's jobs. Default true. Set
+   * it to false when your application imports `ScheduleModule.forRoot()`
+   * itself: Nest 12 tells dynamic modules apart by reference, so two
+   * `forRoot()` calls make two schedulers and every `@Cron()` would run twice.
+   */
+  importScheduleModule?: boolean;
+}
+
+/** For `forRootAsync({ useClass })` / `useExisting`. */
+export interface CoordinationOptionsFactory {
+  createCoordinationOptions(): CoordinationModuleOptions | Promise<CoordinationModuleOptions>;
+}

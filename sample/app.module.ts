@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { CoordinationModule } from '../lib/index.js';
+import { CleanupJob } from './cleanup.job.js';
+import { ReportJob } from './report.job.js';
+import { SAMPLE_GROUP } from './sample.constants.js';
+import { StatusController } from './status.controller.js';
+import { WorkItems } from './work-items.service.js';
+
+@Module({
+  imports: [
+    CoordinationModule.forRoot({
+      url: process.env.COORDINATION_URL ?? 'memory://',
+      groups: [{ groupId: SAMPLE_GROUP, capabilities: { pid: process.pid } }],
+    }),
+  ],
+  controllers: [StatusController],
+  providers: [ReportJob, CleanupJob, WorkItems],
+})
+export class AppModule {}
