@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { Observable, Subject } from 'rxjs';
 import { Partitioner } from '../hashring/partitioner.js';
 import { type Capabilities, decodeCapabilities, encodeCapabilities } from './capabilities.js';
@@ -12,7 +14,9 @@ import {
   MemberJoinedGroup,
   MemberLeftGroup,
 } from './events.js';
+import { Heart } from './heart.js';
 import { assertCallback, assertId } from './ids.js';
+import { Leaderships } from './leaderships.js';
 import type { Lock, LockOwner } from './lock.js';
 import { sleep, withTimeout } from './timeout.js';
 import { WatchRegistry, type WatchKind } from './watch-registry.js';
@@ -65,6 +69,13 @@ export interface PartitionOptions {
 
 const JOIN_CREATE_ATTEMPTS = 10;
 
+/** One abort per stop, heard by every blocked acquire: lift Node's 10-listener warning. */
+function newStopController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
+
 /**
  * The coordination API of tooz, written once for every driver. This class
  * owns the lifecycle guards, the joined groups, watchers and their cached
@@ -79,16 +90,24 @@ export abstract class Coordinator {
   /** Unique per coordinator object, so two coordinators sharing a member id stay apart. */
   protected readonly instanceId = randomUUID();
   protected readonly logger: CoordinatorLogger;
-  private started = false;
+  /** Set synchronously on entry to start()/stop(), so overlapping calls are refused. */
+  private state: 'stopped' | 'starting' | 'started' | 'stopping' = 'stopped';
   private readonly joinedGroups = new Set<string>();
-  private readonly leading = new Set<string>();
+  private readonly leaderships = new Leaderships((groupId) =>
+    this.events.next(new LeadershipLost(groupId, this.memberId)),
+  );
   private readonly watches = new WatchRegistry();
   private readonly heldLocks = new Set<Lock>();
   private readonly partitioners = new Set<Partitioner>();
   private readonly events = new Subject<CoordinationEvent>();
-  private heart: NodeJS.Timeout | undefined;
-  private heartRunning = false;
-  private stopping = new AbortController();
+  private readonly heart = new Heart(
+    () => this.heartbeat(),
+    (error) => this.logger.warn(`Heartbeat of ${this.memberId} failed, retrying in 1 s: ${String(error)}`),
+  );
+  /** Aborted at stop(): every blocked acquire gives up. */
+  private stopping = newStopController();
+  /** Watcher and election runs go one after another: overlapping runs would elect twice. */
+  private watchQueue: Promise<unknown> = Promise.resolve();
 
   /** Every event this coordinator delivers, as it delivers it. */
   readonly events$: Observable<CoordinationEvent> = this.events.asObservable();
@@ -132,82 +151,101 @@ export abstract class Coordinator {
   /** ms a lock hold lives without a heartbeat; undefined when holds do not expire by time. */
   protected abstract get lockExpiryMs(): number | undefined;
 
+  /** ms a leadership lives without a refresh; the lock expiry unless a driver says otherwise. */
+  protected get leadershipExpiryMs(): number | undefined {
+    return this.lockExpiryMs;
+  }
+
+  /**
+   * For drivers: the backend session is gone (a dropped PostgreSQL
+   * connection takes its advisory locks with it). Every hold and leadership
+   * this coordinator had ends now, reported as `LockLost` / `LeadershipLost`.
+   */
+  protected connectionLost(): void {
+    for (const lock of [...this.heldLocks]) lock.endHold(true);
+    for (const groupId of this.leaderships.groups()) this.leaderships.lose(groupId);
+  }
+
   // ---- Lifecycle ----------------------------------------------------------
 
   get isStarted(): boolean {
-    return this.started;
+    return this.state === 'started';
   }
 
   async start(options: StartOptions = {}): Promise<void> {
-    if (this.started) throw new CoordinationError(`Coordinator ${this.memberId} is already started`);
-    await this.backendStart();
-    this.stopping = new AbortController();
-    this.started = true;
+    if (this.state !== 'stopped') throw new CoordinationError(`Coordinator ${this.memberId} is already ${this.state}`);
+    this.state = 'starting';
+    try {
+      await this.backendStart();
+    } catch (error) {
+      this.state = 'stopped';
+      throw error;
+    }
+    this.stopping = newStopController();
     this.joinedGroups.clear();
-    if (options.startHeart && this.requiresBeating) this.startHeart();
+    this.state = 'started';
+    if (options.startHeart && this.requiresBeating) this.heart.start();
   }
 
+  /**
+   * Give up every leadership at once (so another member's next election
+   * wins), leave every joined group, release held locks and disconnect. Each
+   * step runs even if one before it failed; the first failure is rethrown
+   * once the coordinator is stopped.
+   */
   async stop(): Promise<void> {
-    if (!this.started) throw new CoordinationError(`Coordinator ${this.memberId} is not started`);
-    this.stopHeart();
-    this.stopping.abort(); // blocked acquires give up before held locks are released below
-    for (const partitioner of this.partitioners) await partitioner.stop();
-    this.partitioners.clear();
-    // Give up leadership first and at once, so another member's next election wins.
-    for (const groupId of [...this.leading]) {
-      await this.backendReleaseLeadership(groupId).catch(() => false);
-      this.loseLeadership(groupId);
-    }
-    for (const groupId of [...this.joinedGroups]) {
+    if (this.state !== 'started') throw new CoordinationError(`Coordinator ${this.memberId} is not started`);
+    this.state = 'stopping';
+    const failures: unknown[] = [];
+    const attempt = async (step: () => Promise<unknown>) => {
       try {
-        await this.backendLeaveGroup(groupId);
+        await step();
       } catch (error) {
-        if (!(error instanceof CoordinationError)) throw error;
+        failures.push(error);
       }
+    };
+    this.stopping.abort(); // blocked acquires give up before held locks are released below
+    try {
+      await attempt(() => this.heart.stop());
+      for (const partitioner of this.partitioners) await attempt(() => partitioner.stop());
+      this.partitioners.clear();
+      for (const groupId of this.leaderships.groups()) {
+        await attempt(() => this.backendReleaseLeadership(groupId));
+        this.leaderships.lose(groupId);
+      }
+      for (const groupId of this.joinedGroups) {
+        await attempt(async () => {
+          try {
+            await this.backendLeaveGroup(groupId);
+          } catch (error) {
+            if (!(error instanceof CoordinationError)) throw error; // already gone: nothing to undo
+          }
+        });
+      }
+      this.joinedGroups.clear();
+      for (const lock of [...this.heldLocks]) await attempt(() => lock.release());
+    } finally {
+      await attempt(() => this.backendStop());
+      this.state = 'stopped';
     }
-    this.joinedGroups.clear();
-    for (const lock of [...this.heldLocks]) {
-      await lock.release().catch((error: unknown) => {
-        this.logger.warn(`Releasing lock ${lock.name} of ${this.memberId} at stop failed: ${String(error)}`);
-      });
-    }
-    await this.backendStop();
-    this.started = false;
+    if (failures.length > 0) throw failures[0];
   }
 
   /**
    * Refresh this member's liveness, every lock it holds and every leadership;
-   * returns ms until the next beat is due.
+   * returns ms until the next beat is due. A failure in one refresh does not
+   * skip the others; the first is rethrown after all ran.
    */
   async heartbeat(): Promise<number> {
     this.assertStarted('heartbeat');
     await this.backendHeartbeat();
-    await Promise.all([...this.heldLocks].map((lock) => lock.heartbeat()));
-    await Promise.all([...this.leading].map((groupId) => this.refreshLeadership(groupId)));
+    const results = await Promise.allSettled([
+      ...[...this.heldLocks].map((lock) => lock.heartbeat()),
+      ...this.leaderships.groups().map((groupId) => this.refreshLeadership(groupId)),
+    ]);
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
     return this.beatIntervalMs();
-  }
-
-  private startHeart(): void {
-    this.heartRunning = true;
-    const beat = async (): Promise<void> => {
-      let nextMs: number;
-      try {
-        nextMs = await this.heartbeat();
-      } catch (error) {
-        this.logger.warn(`Heartbeat of ${this.memberId} failed, retrying in 1 s: ${String(error)}`);
-        nextMs = 1000;
-      }
-      if (!this.heartRunning) return;
-      this.heart = setTimeout(beat, nextMs);
-      this.heart.unref();
-    };
-    void beat();
-  }
-
-  private stopHeart(): void {
-    this.heartRunning = false;
-    clearTimeout(this.heart);
-    this.heart = undefined;
   }
 
   // ---- Groups and members -------------------------------------------------
@@ -226,7 +264,7 @@ export abstract class Coordinator {
     return this.started$('joinGroup', async () => {
       // Encode before touching the backend, so a refused value writes nothing.
       await this.backendJoinGroup(groupId, encodeCapabilities(capabilities, groupId, this.memberId));
-      this.joinedGroups.add(groupId);
+      await this.recordJoin(groupId);
     });
   }
 
@@ -242,7 +280,7 @@ export abstract class Coordinator {
       for (let attempt = 1; ; attempt++) {
         try {
           await this.backendJoinGroup(groupId, encoded);
-          this.joinedGroups.add(groupId);
+          await this.recordJoin(groupId);
           return;
         } catch (error) {
           if (!(error instanceof GroupNotCreatedError) || attempt >= JOIN_CREATE_ATTEMPTS) throw error;
@@ -257,6 +295,16 @@ export abstract class Coordinator {
     });
   }
 
+  /** Note a join; one that lands after stop() began is undone, so stop leaves nothing behind. */
+  private async recordJoin(groupId: string): Promise<void> {
+    if (this.state === 'started') {
+      this.joinedGroups.add(groupId);
+      return;
+    }
+    await this.backendLeaveGroup(groupId).catch(() => undefined);
+    throw new CoordinationError(`Cannot join ${groupId}: coordinator ${this.memberId} is ${this.state}`);
+  }
+
   leaveGroup(groupId: string): Promise<void> {
     assertId(groupId, 'groupId');
     return this.started$('leaveGroup', async () => {
@@ -267,7 +315,10 @@ export abstract class Coordinator {
 
   deleteGroup(groupId: string): Promise<void> {
     assertId(groupId, 'groupId');
-    return this.started$('deleteGroup', () => this.backendDeleteGroup(groupId));
+    return this.started$('deleteGroup', async () => {
+      await this.backendDeleteGroup(groupId);
+      this.leaderships.lose(groupId); // the group's leadership went with it
+    });
   }
 
   getMembers(groupId: string): Promise<Set<string>> {
@@ -328,42 +379,48 @@ export abstract class Coordinator {
     assertId(groupId, 'groupId');
     return this.started$('standDownGroupLeader', async () => {
       const held = await this.backendReleaseLeadership(groupId);
-      if (this.leading.has(groupId)) this.loseLeadership(groupId);
+      this.leaderships.lose(groupId);
       return held;
     });
   }
 
-  /** Whether this coordinator believes it leads `groupId` (no round trip). */
+  /**
+   * Whether this coordinator leads `groupId`, from memory: true from its
+   * election until it stands down, stops, or its lease runs out unrefreshed.
+   */
   isLeaderOf(groupId: string): boolean {
-    return this.leading.has(groupId);
+    return this.leaderships.has(groupId);
   }
 
   /** The election step alone: try to win every group we run for. */
   runElectCoordinator(): Promise<unknown[]> {
-    return this.started$('runElectCoordinator', () => this.electionStep());
+    return this.started$('runElectCoordinator', () => this.serially(() => this.electionStep()));
   }
 
   private async electionStep(): Promise<unknown[]> {
     const results: unknown[] = [];
     for (const groupId of this.watches.electionGroups()) {
       // A leader confirms its hold here too, so a silent loss is noticed and contested at once.
-      if (this.leading.has(groupId) && (await this.refreshLeadership(groupId))) continue;
+      if (this.leaderships.has(groupId) && (await this.refreshLeadership(groupId))) continue;
+      const since = performance.now();
       if (!(await this.backendAcquireLeadership(groupId))) continue;
-      this.leading.add(groupId);
+      if (this.state !== 'started') {
+        // stop() began while we were winning: give it straight back.
+        await this.backendReleaseLeadership(groupId).catch(() => false);
+        break;
+      }
+      this.leaderships.renew(groupId, since, this.leadershipExpiryMs);
       results.push(...(await this.deliver('elected', groupId, new LeaderElected(groupId, this.memberId))));
     }
     return results;
   }
 
   private async refreshLeadership(groupId: string): Promise<boolean> {
+    const since = performance.now();
     const kept = await this.backendRefreshLeadership(groupId);
-    if (!kept) this.loseLeadership(groupId);
+    if (kept) this.leaderships.renew(groupId, since, this.leadershipExpiryMs);
+    else this.leaderships.lose(groupId);
     return kept;
-  }
-
-  private loseLeadership(groupId: string): void {
-    if (!this.leading.delete(groupId)) return;
-    this.events.next(new LeadershipLost(groupId, this.memberId));
   }
 
   // ---- Watchers -------------------------------------------------------------
@@ -434,7 +491,20 @@ export abstract class Coordinator {
    * all are delivered (tooz stops at the first and re-fires it next run).
    */
   runWatchers(timeoutMs?: number): Promise<unknown[]> {
-    return this.started$('runWatchers', () => withTimeout(this.watchStep(), timeoutMs, 'runWatchers'));
+    return this.started$('runWatchers', () =>
+      withTimeout(
+        this.serially(() => this.watchStep()),
+        timeoutMs,
+        'runWatchers',
+      ),
+    );
+  }
+
+  /** Run `step` after every run already queued (a run that timed out still finishes first). */
+  private serially<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.watchQueue.then(step);
+    this.watchQueue = run.catch(() => undefined);
+    return run;
   }
 
   private async watchStep(): Promise<unknown[]> {
@@ -500,16 +570,24 @@ export abstract class Coordinator {
     const { weight = 1, partitions = 32 } = options;
     return this.started$('joinPartitionedGroup', async () => {
       await this.joinGroupCreate(groupId, { weight });
-      const partitioner = await Partitioner.create(this, groupId, partitions);
-      this.partitioners.add(partitioner);
-      return partitioner;
+      try {
+        const partitioner = await Partitioner.create(this, groupId, partitions);
+        this.partitioners.add(partitioner);
+        return partitioner;
+      } catch (error) {
+        await this.leaveGroup(groupId).catch(() => undefined); // nothing half-done
+        throw error;
+      }
     });
   }
 
   async leavePartitionedGroup(partitioner: Partitioner): Promise<void> {
-    await this.leaveGroup(partitioner.groupId);
-    await partitioner.stop();
-    this.partitioners.delete(partitioner);
+    try {
+      await this.leaveGroup(partitioner.groupId);
+    } finally {
+      this.partitioners.delete(partitioner);
+      await partitioner.stop();
+    }
   }
 
   private lockOwnerView: LockOwner | undefined;
@@ -527,6 +605,9 @@ export abstract class Coordinator {
       get stopSignal() {
         return coordinator.stopping.signal;
       },
+      get accepting() {
+        return coordinator.state === 'started';
+      },
       assertStarted: (operation) => this.assertStarted(operation),
       holdStarted: (lock) => {
         this.heldLocks.add(lock);
@@ -542,7 +623,9 @@ export abstract class Coordinator {
   // ---- Guards -------------------------------------------------------------
 
   assertStarted(operation: string): void {
-    if (!this.started) throw new CoordinationError(`Cannot ${operation}: coordinator ${this.memberId} is not started`);
+    if (this.state !== 'started') {
+      throw new CoordinationError(`Cannot ${operation}: coordinator ${this.memberId} is ${this.state}`);
+    }
   }
 
   /** Run `work` if started; otherwise reject (only bad arguments throw synchronously). */

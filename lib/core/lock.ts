@@ -17,6 +17,8 @@ export interface LockOwner {
   assertStarted(operation: string): void;
   /** Aborted when the coordinator stops: every blocked acquire gives up with false. */
   readonly stopSignal: AbortSignal;
+  /** False once the coordinator began to stop: a hold won after that is handed straight back. */
+  readonly accepting: boolean;
   holdStarted(lock: Lock): void;
   holdEnded(lock: Lock, lost: boolean): void;
 }
@@ -82,6 +84,10 @@ export abstract class Lock {
     try {
       const token = await this.backendAcquire({ shared, blocking, timeoutMs, signal: this.owner.stopSignal });
       if (token === null) return false;
+      if (!this.owner.accepting) {
+        await this.backendRelease().catch(() => false);
+        return false;
+      }
       this.fencingToken = token;
       this.hold = { shared, controller: new AbortController() };
       this.owner.holdStarted(this);

@@ -220,16 +220,17 @@ describe.each(drivers)('leadership on $name', (driver) => {
     await c1.watchElectedAsLeader(g, () => undefined);
     await c1.runWatchers();
     expect(await c1.getLeader(g)).toBe(c1.memberId);
+    const lost = nextEvent(c1, LeadershipLost, (e) => e.groupId === g);
     await c1.deleteGroup(g);
+    // The leader that deleted the group knows at once.
+    expect(await lost).toMatchObject({ groupId: g, memberId: c1.memberId });
+    expect(c1.isLeaderOf(g)).toBe(false);
     await c2.createGroup(g);
     expect(await c2.getLeader(g)).toBeNull();
     await c2.watchElectedAsLeader(g, () => undefined);
     await c2.runWatchers();
     expect(await c1.getLeader(g)).toBe(c2.memberId);
-    // The old leader finds out at its next election step.
-    const lost = nextEvent(c1, LeadershipLost, (e) => e.groupId === g);
     expect(await c1.runWatchers()).toEqual([]);
-    expect(await lost).toMatchObject({ groupId: g, memberId: c1.memberId });
   });
 
   it('a re-elected member gets LeaderElected again each time it becomes leader', async () => {

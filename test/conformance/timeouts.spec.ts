@@ -279,6 +279,9 @@ describe.each(drivers)('timeouts on $name', (driver) => {
       expect(await c2.getLeader(g)).toBe(c1.memberId);
 
       const sink = eventSink<LeaderElected>();
+      const lost = nextEvent(c1, LeadershipLost, (e) => e.groupId === g);
+      let lostBeforeSuccessor = false;
+      void lost.then(() => (lostBeforeSuccessor = sink.events.length === 0));
       await c2.watchElectedAsLeader(g, sink.callback);
       expect(await c2.runWatchers()).toEqual([]);
       await vi.waitFor(async () => expect(await c2.runWatchers()).toEqual([42]), {
@@ -289,27 +292,34 @@ describe.each(drivers)('timeouts on $name', (driver) => {
       expect(sink.events).toEqual([new LeaderElected(g, c2.memberId)]);
       expect(await c1.getLeader(g)).toBe(c2.memberId);
 
-      // The old leader notices at its next election step, and cannot win back a live leadership.
-      const lost = nextEvent(c1, LeadershipLost, (e) => e.groupId === g);
-      expect(await c1.runWatchers()).toEqual([]);
+      // The old leader's lease ran out locally before anyone else could win: it never
+      // believed it led alongside its successor, and cannot win back a live leadership.
       expect(await lost).toMatchObject({ groupId: g, memberId: c1.memberId });
+      expect(lostBeforeSuccessor).toBe(true);
+      expect(c1.isLeaderOf(g)).toBe(false);
+      expect(await c1.runWatchers()).toEqual([]);
       expect(await c1.getLeader(g)).toBe(c2.memberId);
     },
   );
 
   it.skipIf(!traits.timeoutBased)(
-    'an expired leader learns of the loss at its next heartbeat() too (skipped on NON_TIMEOUT_BASED)',
+    'an expired leader learns of the loss when its lease runs out, without asking, and only once (skipped on NON_TIMEOUT_BASED)',
     async () => {
       const c1 = await coordinators.start({ query: { lock_timeout: SHORT } });
+      const events = coordinators.record(c1);
       const g = uid('group');
       await c1.createGroup(g);
       await c1.watchElectedAsLeader(g, () => undefined);
       await c1.runWatchers();
-      await sleep(SHORT_MS + 100); // expiry is the event under test
-      expect(await c1.getLeader(g)).toBeNull();
+      expect(c1.isLeaderOf(g)).toBe(true);
       const lost = nextEvent(c1, LeadershipLost, (e) => e.groupId === g);
-      await c1.heartbeat();
       expect(await lost).toMatchObject({ groupId: g, memberId: c1.memberId });
+      expect(c1.isLeaderOf(g)).toBe(false);
+      await sleep(100); // past the backend's own expiry too
+      expect(await c1.getLeader(g)).toBeNull();
+      await c1.heartbeat(); // a late beat neither restores nor reports the loss again
+      expect(c1.isLeaderOf(g)).toBe(false);
+      expect(events.filter((e) => e instanceof LeadershipLost)).toHaveLength(1);
     },
   );
 });

@@ -25,12 +25,24 @@ export class MemoryBackend {
   private readonly groups = new Map<string, Map<string, StoredMember>>();
   private readonly liveUntil = new Map<string, number>();
   private readonly leaders = new Map<string, Leadership>();
+  private beats = 0;
   readonly locks = new LockTable();
 
   beat(memberId: string, timeoutMs: number): void {
     // A member whose liveness lapsed was evicted; a late beat must not bring its memberships back.
     if (!this.isAlive(memberId)) this.evict(memberId);
     this.liveUntil.set(memberId, performance.now() + timeoutMs);
+    if (++this.beats % 1024 === 0) this.forgetTheDead();
+  }
+
+  /** Members that died without stop() would otherwise stay in `liveUntil` for ever. */
+  private forgetTheDead(): void {
+    for (const memberId of this.liveUntil.keys()) {
+      if (!this.isAlive(memberId)) {
+        this.evict(memberId);
+        this.liveUntil.delete(memberId);
+      }
+    }
   }
 
   forget(memberId: string): void {
