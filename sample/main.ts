@@ -3,9 +3,9 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 
-// Two terminals, one backend:
-//   COORDINATION_URL=redis://127.0.0.1:6379 PORT=3000 npm start
-//   COORDINATION_URL=redis://127.0.0.1:6379 PORT=3001 npm start
+// COORDINATION_URL picks the backend (memory:// by default, which lives in
+// this process). Once a network driver is available (redis://, postgresql://
+// are planned), two instances started on the same URL with different PORTs
 // show one leader and the items split between the two members.
 const app = await NestFactory.create(AppModule);
 app.enableShutdownHooks();
