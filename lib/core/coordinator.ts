@@ -14,6 +14,15 @@ import {
   MemberJoinedGroup,
   MemberLeftGroup,
 } from './events.js';
+import type {
+  CoordinatorLogger,
+  CoordinatorOptions,
+  MemberInfo,
+  PartitionOptions,
+  StartOptions,
+  StoredMember,
+  WatchCallback,
+} from './coordinator-options.js';
 import { Heart } from './heart.js';
 import { assertCallback, assertId } from './ids.js';
 import { Leaderships } from './leaderships.js';
@@ -21,51 +30,15 @@ import type { Lock, LockOwner } from './lock.js';
 import { sleep, withTimeout } from './timeout.js';
 import { WatchRegistry, type WatchKind } from './watch-registry.js';
 
-export interface CoordinatorLogger {
-  warn(message: string): void;
-}
-
-export interface CoordinatorOptions {
-  /** Characteristics the caller requires; `getCoordinator` refuses a driver lacking any. */
-  characteristics?: Iterable<Characteristic>;
-  /** Membership timeout (URL `timeout`, in seconds there). */
-  membershipTimeoutMs?: number;
-  /** Lock and leadership timeout (URL `lock_timeout`, in seconds there). */
-  lockTimeoutMs?: number;
-  /** How long `start()` may take to connect (URL `socket_connect_timeout` / `connect_timeout`). */
-  connectTimeoutMs?: number;
-  /** Where the background heart reports a failed beat; `console` by default. */
-  logger?: CoordinatorLogger;
-  /** Anything else a driver understands. */
-  [option: string]: unknown;
-}
-
-export interface StartOptions {
-  /** Beat in the background at the interval `heartbeat()` returns. */
-  startHeart?: boolean;
-}
-
-export interface MemberInfo {
-  capabilities: Capabilities;
-  /** When the member joined. */
-  createdAt: Date;
-  /** The last write of its capabilities (join or `updateCapabilities`). */
-  updatedAt: Date;
-}
-
-/** What a driver stores per member: encoded capabilities and the two times. */
-export interface StoredMember {
-  capabilities: Uint8Array;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-export type WatchCallback<E = CoordinationEvent> = (event: E) => unknown;
-
-export interface PartitionOptions {
-  weight?: number;
-  partitions?: number;
-}
+export type {
+  CoordinatorLogger,
+  CoordinatorOptions,
+  MemberInfo,
+  PartitionOptions,
+  StartOptions,
+  StoredMember,
+  WatchCallback,
+} from './coordinator-options.js';
 
 const JOIN_CREATE_ATTEMPTS = 10;
 
@@ -538,19 +511,10 @@ export abstract class Coordinator {
     return results;
   }
 
-  private async deliver(kind: WatchKind, groupId: string, event: CoordinationEvent): Promise<unknown[]> {
+  /** Emit `event` on `events$`, then run the callbacks registered for it. */
+  private deliver(kind: WatchKind, groupId: string, event: CoordinationEvent): Promise<unknown[]> {
     this.events.next(event);
-    const results: unknown[] = [];
-    let failure: { error: unknown } | undefined;
-    for (const callback of [...this.watches.callbacks(kind, groupId)]) {
-      try {
-        results.push(await callback(event));
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-    if (failure) throw failure.error;
-    return results;
+    return this.watches.run(kind, groupId, event);
   }
 
   /** Groups this coordinator has joined and not left (nor been booted out of, as far as it has seen). */

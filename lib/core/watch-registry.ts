@@ -62,6 +62,25 @@ export class WatchRegistry {
     this.cachedMembers.set(groupId, members);
   }
 
+  /**
+   * Run every callback registered for `event`, in registration order, and
+   * return their (awaited) values. One that throws does not stop the rest;
+   * the first error is rethrown after all ran.
+   */
+  async run(kind: WatchKind, groupId: string, event: unknown): Promise<unknown[]> {
+    const results: unknown[] = [];
+    let failure: { error: unknown } | undefined;
+    for (const callback of [...this.callbacks(kind, groupId)]) {
+      try {
+        results.push(await callback(event));
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure) throw failure.error;
+    return results;
+  }
+
   /** Members that arrived and left since the baseline; the caller stores `current` once delivered. */
   diff(groupId: string, current: Set<string>): { joined: string[]; left: string[] } {
     const previous = this.cachedMembers.get(groupId) ?? new Set<string>();
