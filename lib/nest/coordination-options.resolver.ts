@@ -1,10 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Capabilities } from '../core/capabilities.js';
-import type { Characteristic } from '../core/characteristic.js';
+import { Characteristic } from '../core/characteristic.js';
 import type { CoordinatorOptions } from '../core/coordinator.js';
-import { DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULT_URL, DEFAULT_WATCHERS_INTERVAL_MS } from './coordination.constants.js';
-import { INVALID_OPTION } from './coordination.messages.js';
+import {
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  DEFAULT_URL,
+  DEFAULT_WATCHERS_INTERVAL_MS,
+  MAX_TIMER_MS,
+} from './coordination.constants.js';
+import { INVALID_OPTION, OPTION_BEYOND_TIMER } from './coordination.messages.js';
 import type { CoordinationModuleOptions } from './interfaces/coordination-module-options.interface.js';
 
 /** The module's options with every default filled in and every value checked. */
@@ -28,7 +33,9 @@ export function resolveCoordinationOptions(
   options: CoordinationModuleOptions | undefined,
 ): ResolvedCoordinationOptions {
   const given = options ?? {};
-  if (typeof given !== 'object') throw new TypeError(INVALID_OPTION('object', 'an object', given));
+  if (typeof given !== 'object' || Array.isArray(given)) {
+    throw new TypeError(INVALID_OPTION('object', 'an object', given));
+  }
   const url = given.url ?? DEFAULT_URL;
   if (typeof url !== 'string' || url.length === 0)
     throw new TypeError(INVALID_OPTION('url', 'a non-empty string', url));
@@ -36,20 +43,32 @@ export function resolveCoordinationOptions(
   if (typeof memberId !== 'string' || memberId.length === 0) {
     throw new TypeError(INVALID_OPTION('memberId', 'a non-empty string', memberId));
   }
-  const enabled = given.heartbeat?.enabled;
+  const heartbeat = section('heartbeat', '{ enabled?, intervalMs? }', given.heartbeat);
+  const watchers = section('watchers', '{ intervalMs? }', given.watchers);
+  const shutdown = section('shutdown', '{ timeoutMs? }', given.shutdown);
+  const enabled = heartbeat.enabled;
   if (enabled !== undefined && typeof enabled !== 'boolean') {
     throw new TypeError(INVALID_OPTION('heartbeat.enabled', 'a boolean', enabled));
   }
   return {
     url,
     memberId,
-    heartbeat: { enabled, intervalMs: positiveMs('heartbeat.intervalMs', given.heartbeat?.intervalMs) },
-    watchersIntervalMs: positiveMs('watchers.intervalMs', given.watchers?.intervalMs) ?? DEFAULT_WATCHERS_INTERVAL_MS,
+    heartbeat: { enabled, intervalMs: timerMs('heartbeat.intervalMs', heartbeat.intervalMs) },
+    watchersIntervalMs: timerMs('watchers.intervalMs', watchers.intervalMs) ?? DEFAULT_WATCHERS_INTERVAL_MS,
     groups: groupsOption(given.groups),
-    characteristics: given.characteristics === undefined ? undefined : [...given.characteristics],
+    characteristics: characteristicsOption(given.characteristics),
     driverOptions: driverOptions(given.driverOptions),
-    shutdownTimeoutMs: positiveMs('shutdown.timeoutMs', given.shutdown?.timeoutMs, true) ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    shutdownTimeoutMs: timerMs('shutdown.timeoutMs', shutdown.timeoutMs, true) ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
   };
+}
+
+/** `heartbeat`, `watchers`, `shutdown`: an object whose fields are checked one by one. */
+function section(option: string, shape: string, value: unknown): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError(INVALID_OPTION(option, `an object ${shape}`, value));
+  }
+  return value as Record<string, unknown>;
 }
 
 /** tooz members are often named after their host; the pid and a suffix keep two processes (or apps) apart. */
@@ -57,14 +76,35 @@ function defaultMemberId(): string {
   return `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
-function positiveMs(option: string, value: unknown, zeroAllowed = false): number | undefined {
+/** A delay handed to a Node timer: beyond `MAX_TIMER_MS` Node fires it after 1 ms instead. */
+function timerMs(option: string, value: unknown, zeroAllowed = false): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!zeroAllowed && value === 0)) {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (!zeroAllowed && value === 0)) {
     throw new TypeError(
       INVALID_OPTION(option, `a ${zeroAllowed ? 'non-negative' : 'positive'} number of milliseconds`, value),
     );
   }
+  if (value > MAX_TIMER_MS) throw new TypeError(OPTION_BEYOND_TIMER(option, MAX_TIMER_MS, value));
   return value;
+}
+
+const CHARACTERISTICS = new Set<unknown>(Object.values(Characteristic));
+
+/** An iterable of `Characteristic`s; a lone string would be iterated letter by letter. */
+function characteristicsOption(value: unknown): Characteristic[] | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' || typeof (value as Iterable<unknown> | null)?.[Symbol.iterator] !== 'function') {
+    throw new TypeError(INVALID_OPTION('characteristics', 'an array of Characteristic values', value));
+  }
+  const characteristics = [...(value as Iterable<unknown>)];
+  characteristics.forEach((characteristic, index) => {
+    if (!CHARACTERISTICS.has(characteristic)) {
+      throw new TypeError(
+        INVALID_OPTION(`characteristics[${index}]`, `one of ${[...CHARACTERISTICS].join(', ')}`, characteristic),
+      );
+    }
+  });
+  return characteristics as Characteristic[];
 }
 
 function groupsOption(groups: unknown): Map<string, Capabilities | undefined> {

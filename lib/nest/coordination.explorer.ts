@@ -2,10 +2,10 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, ModulesContainer } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { CoordinationError } from '../core/errors.js';
-import { DUPLICATE_SCHEDULE_MODULE, NON_STATIC_PROVIDER } from './coordination.messages.js';
+import { describeMember, DUPLICATE_SCHEDULE_MODULE, NON_STATIC_PROVIDER } from './coordination.messages.js';
 import { CoordinationHeart } from './coordination.heart.js';
 import { CoordinationMetadataAccessor } from './coordination-metadata.accessor.js';
-import { GuardedMethodFactory } from './guarded-method.factory.js';
+import { GuardedMethodRunner } from './guarded-method.runner.js';
 import type { GroupEventKind } from './interfaces/coordination-metadata.interface.js';
 
 type InstanceWrapper = ReturnType<DiscoveryService['getProviders']>[number];
@@ -17,9 +17,10 @@ const EVENT_DECORATORS: Record<GroupEventKind, string> = {
 };
 
 /**
- * Walks every provider and controller at `onModuleInit`, asks the accessor
- * what each method carries, installs the guarded `@Leader()`/`@WithLock()`
- * wrapper on the instance, and hands groups and handlers to the heart.
+ * Walks every provider and controller at `onModuleInit` and asks the accessor
+ * what each method carries. Instances with `@Leader()`/`@WithLock()` methods
+ * are bound to this application's runner (the decorators' wrapper looks the
+ * runner up at each call); groups and group-event handlers go to the heart.
  */
 @Injectable()
 export class CoordinationExplorer implements OnModuleInit {
@@ -27,71 +28,74 @@ export class CoordinationExplorer implements OnModuleInit {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly accessor: CoordinationMetadataAccessor,
-    private readonly guards: GuardedMethodFactory,
+    private readonly runner: GuardedMethodRunner,
     private readonly heart: CoordinationHeart,
     private readonly modules: ModulesContainer,
-  ) {
-    this.runHooksFirst();
-  }
-
-  /**
-   * `@nestjs/schedule`'s explorer reads `instance[method]` in its own
-   * `onModuleInit` and keeps that function: the wrapper must be on the
-   * instance before then, or a `@Leader()` + `@Interval()` method would run
-   * unguarded. Nest runs module hooks by descending `distance` (every global
-   * module has `Number.MAX_VALUE`, ties in import order), so whether
-   * ScheduleModule or we came first would depend on how the application
-   * lists its imports. Our module takes the front of the line here, during
-   * instantiation, before Nest sorts modules for the first hook. In return
-   * its shutdown hooks run last, after every provider that may still call a
-   * guarded method.
-   */
-  private runHooksFirst(): void {
-    for (const moduleRef of this.modules.values()) {
-      if (moduleRef.providers.has(CoordinationExplorer)) moduleRef.distance = Number.POSITIVE_INFINITY;
-    }
-  }
+  ) {}
 
   onModuleInit(): void {
     this.assertOneScheduler();
-    const seen = new WeakMap<object, Set<string>>();
+    const seen = new Set<object>();
     for (const wrapper of [...this.discovery.getControllers(), ...this.discovery.getProviders()]) {
+      if (!wrapper.isDependencyTreeStatic()) {
+        this.refuseDecorated(wrapper);
+        continue;
+      }
       for (const instance of instancesOf(wrapper)) {
-        const prototype = Object.getPrototypeOf(instance);
-        if (!prototype) continue;
-        const done = seen.get(instance) ?? new Set<string>();
-        seen.set(instance, done);
-        for (const key of this.scanner.getAllMethodNames(prototype)) {
-          if (done.has(key)) continue;
-          done.add(key);
-          this.explore(wrapper, instance, key);
-        }
+        // One instance may stand behind several tokens (useExisting, an alias).
+        if (seen.has(instance)) continue;
+        seen.add(instance);
+        for (const key of this.methodNames(instance)) this.explore(instance, key);
       }
     }
   }
 
-  private explore(wrapper: InstanceWrapper, instance: object, key: string): void {
-    const method = (instance as Record<string, unknown>)[key];
-    if (typeof method !== 'function') return;
-    const leader = this.accessor.getLeader(method);
-    const lock = this.accessor.getWithLock(method);
-    const events = this.accessor.getGroupEvents(method);
+  private explore(instance: object, key: string): void {
+    const { leader, lock, events } = this.decorationsOf(instance, key);
     if (!leader && !lock && events.length === 0) return;
+    const where = describeMember(instance, key);
+    if (leader || lock) this.runner.bind(instance, where);
+    if (leader) this.heart.addLeaderGroup(leader.groupId);
+    for (const { event, groupId } of events) {
+      this.heart.addGroupHandler(event, groupId, { instance, key, decorator: EVENT_DECORATORS[event], where });
+    }
+  }
 
-    const where = `${wrapper.metatype?.name || wrapper.name || instance.constructor.name}.${key}`;
-    if (!wrapper.isDependencyTreeStatic()) {
+  /**
+   * A request-scoped provider (or one depending on one) has no instance at
+   * bootstrap for the heart to call or the application to own: refuse our
+   * decorators on it, naming them. Its `instance` is Nest's placeholder on the
+   * class prototype, enough to read the metadata.
+   */
+  private refuseDecorated(wrapper: InstanceWrapper): void {
+    const placeholder: unknown = wrapper.instance;
+    if (typeof placeholder !== 'object' || placeholder === null) return;
+    for (const key of this.methodNames(placeholder)) {
+      const { leader, lock, events } = this.decorationsOf(placeholder, key);
       const decorators = [
         ...(leader ? ['@Leader()'] : []),
         ...(lock ? ['@WithLock()'] : []),
         ...events.map(({ event }) => EVENT_DECORATORS[event]),
       ];
-      throw new CoordinationError(NON_STATIC_PROVIDER(decorators.join(', '), where));
+      if (decorators.length > 0) {
+        throw new CoordinationError(NON_STATIC_PROVIDER(decorators.join(', '), describeMember(placeholder, key)));
+      }
     }
-    if (leader || lock) this.guards.install(instance, key, { leader, lock }, where);
-    if (leader) this.heart.addLeaderGroup(leader.groupId);
-    for (const { event, groupId } of events) {
-      this.heart.addGroupHandler(event, groupId, this.guards.handler(instance, key, EVENT_DECORATORS[event], where));
-    }
+  }
+
+  private methodNames(instance: object): string[] {
+    const prototype: unknown = Object.getPrototypeOf(instance);
+    return prototype ? this.scanner.getAllMethodNames(prototype as object) : [];
+  }
+
+  private decorationsOf(instance: object, key: string) {
+    const method = (instance as Record<string, unknown>)[key];
+    if (typeof method !== 'function') return { leader: undefined, lock: undefined, events: [] };
+    return {
+      leader: this.accessor.getLeader(method),
+      lock: this.accessor.getWithLock(method),
+      events: this.accessor.getGroupEvents(method),
+    };
   }
 
   /** A second `ScheduleModule.forRoot()` is a second scheduler (Nest 12 keys dynamic modules by reference). */
@@ -101,10 +105,14 @@ export class CoordinationExplorer implements OnModuleInit {
   }
 }
 
-/** The instances a wrapper stands for: one, or for a transient provider one per consumer. */
+/**
+ * The instances a wrapper stands for: its one instance, or for a transient
+ * provider the one Nest built per consumer (its `instance` is a placeholder
+ * on the prototype whose constructor never ran).
+ */
 function instancesOf(wrapper: InstanceWrapper): object[] {
   const candidates: unknown[] = wrapper.isTransient
-    ? [wrapper.instance, ...wrapper.getStaticTransientInstances().map((entry) => entry?.instance)]
+    ? wrapper.getStaticTransientInstances().map((entry) => entry?.instance)
     : [wrapper.instance];
   return candidates.filter((instance): instance is object => typeof instance === 'object' && instance !== null);
 }

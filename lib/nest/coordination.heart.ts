@@ -16,13 +16,16 @@ import {
   COORDINATION_HEARTBEAT_JOB,
   COORDINATION_LOGGER_CONTEXT,
   COORDINATION_WATCHERS_JOB,
+  MAX_TIMER_MS,
   RESOLVED_COORDINATION_OPTIONS,
 } from './coordination.constants.js';
 import {
   ALREADY_MEMBER,
   CALLS_STILL_RUNNING,
+  HANDLER_FAILED,
   HEARTBEAT_FAILED,
   HEARTBEAT_TOO_SLOW,
+  JOBS_STILL_RUNNING,
   LEADERSHIP_LOST,
   LOCK_LOST,
   SCHEDULER_REGISTRY_MISSING,
@@ -30,8 +33,20 @@ import {
   WATCHERS_FAILED,
 } from './coordination.messages.js';
 import type { ResolvedCoordinationOptions } from './coordination-options.resolver.js';
+import { settledBy } from './deadline.js';
 import { GuardedCalls } from './guarded-calls.js';
+import { GuardedMethodRunner } from './guarded-method.runner.js';
 import type { GroupEventKind } from './interfaces/coordination-metadata.interface.js';
+
+/** A group-event handler method the explorer found. */
+export interface HandlerMethod {
+  instance: object;
+  key: string;
+  /** `@OnMemberJoined()`…, for messages. */
+  decorator: string;
+  /** `Class.method`, for messages. */
+  where: string;
+}
 
 interface GroupHandler {
   event: GroupEventKind;
@@ -39,18 +54,27 @@ interface GroupHandler {
   callback: WatchCallback<unknown>;
 }
 
+/** What each job does, for messages. */
+const JOB_DESCRIPTIONS: Record<string, string> = {
+  [COORDINATION_HEARTBEAT_JOB]: 'heartbeat',
+  [COORDINATION_WATCHERS_JOB]: 'watchers run',
+};
+
 /**
  * The module's lifecycle in one place. At bootstrap it starts the
  * coordinator, joins the configured groups and those the decorators need,
  * registers the watchers the explorer found, runs one election at once, and
  * schedules `heartbeat()` and `runWatchers()` as named intervals in
- * `@nestjs/schedule`'s `SchedulerRegistry`. At shutdown it waits (bounded)
- * for guarded calls, stands down, leaves its groups and stops the coordinator.
+ * `@nestjs/schedule`'s `SchedulerRegistry`. At shutdown it waits, for
+ * `shutdown.timeoutMs` at most, for a job run in progress and for guarded
+ * calls, then stands down, leaves its groups and stops the coordinator.
  *
- * Its module's hooks run first at bootstrap and last at shutdown (see
- * `CoordinationExplorer`), so the coordinator is started and elections held
- * before any other `onApplicationBootstrap` or scheduled job runs, and it
- * stays usable until every other provider has shut down.
+ * Nest runs the hooks of imported modules before those of their importers
+ * at bootstrap, and after them at shutdown (global modules, this one by
+ * default, count as imported by all, in the order the application lists
+ * them). So the coordinator is started and elections held before the
+ * `onApplicationBootstrap` of the modules that use it, and stays usable until
+ * their `onApplicationShutdown` has returned.
  */
 @Injectable()
 export class CoordinationHeart implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
@@ -72,6 +96,7 @@ export class CoordinationHeart implements OnApplicationBootstrap, BeforeApplicat
     @Inject(Coordinator) private readonly coordinator: Coordinator,
     @Inject(RESOLVED_COORDINATION_OPTIONS) private readonly options: ResolvedCoordinationOptions,
     private readonly calls: GuardedCalls,
+    private readonly runner: GuardedMethodRunner,
     @Optional() @Inject(SchedulerRegistry) registry: SchedulerRegistry | undefined,
   ) {
     if (!registry) throw new CoordinationError(SCHEDULER_REGISTRY_MISSING());
@@ -85,8 +110,20 @@ export class CoordinationHeart implements OnApplicationBootstrap, BeforeApplicat
     this.leaderGroups.add(groupId);
   }
 
-  addGroupHandler(event: GroupEventKind, groupId: string, callback: WatchCallback<unknown>): void {
-    this.handlers.push({ event, groupId, callback });
+  addGroupHandler(event: GroupEventKind, groupId: string, handler: HandlerMethod): void {
+    this.handlers.push({ event, groupId, callback: this.watchCallback(handler) });
+  }
+
+  /** Calls the handler on its instance; a throw is logged with the handler's name, never propagated. */
+  private watchCallback({ instance, key, decorator, where }: HandlerMethod): WatchCallback<unknown> {
+    return async (event) => {
+      try {
+        return await (instance as Record<string, (event: unknown) => unknown>)[key]!.call(instance, event);
+      } catch (error) {
+        this.logger.error(HANDLER_FAILED(decorator, where, error), stackOf(error));
+        return undefined;
+      }
+    };
   }
 
   // ---- Bootstrap -------------------------------------------------------------
@@ -163,7 +200,8 @@ export class CoordinationHeart implements OnApplicationBootstrap, BeforeApplicat
   // ---- The jobs --------------------------------------------------------------
 
   private mount(name: string, everyMs: number, run: () => Promise<void>): void {
-    const ref = setInterval(() => this.tick(name, run), everyMs);
+    // Options are checked against the timer limit; a driver's interval is capped (beating sooner is harmless).
+    const ref = setInterval(() => this.tick(name, run), Math.min(everyMs, MAX_TIMER_MS));
     this.jobs.set(name, ref);
     this.registry.addInterval(name, ref);
   }
@@ -224,12 +262,20 @@ export class CoordinationHeart implements OnApplicationBootstrap, BeforeApplicat
   // ---- Shutdown --------------------------------------------------------------
 
   /**
-   * ScheduleModule clears every job in the registry at this stage (ours
-   * included, as it runs before us); from here until our teardown a private
-   * beat keeps memberships, leaderships and the locks of running calls alive.
+   * Shutdown begins: calls still waiting for a lock give up, our jobs stop
+   * (ScheduleModule clears its registry at this stage too), and from here
+   * until our teardown a private beat keeps memberships, leaderships and the
+   * locks of running calls alive.
    */
   beforeApplicationShutdown(): void {
+    this.beginShutdown();
+  }
+
+  /** Runs once, from whichever shutdown hook comes first, so the teardown never starts with jobs still mounted. */
+  private beginShutdown(): void {
+    if (this.stopping) return;
     this.stopping = true;
+    this.calls.beginShutdown();
     this.unmountAll();
     if (this.coordinator.isStarted && this.heartbeatEveryMs !== undefined && !this.shutdownBeat) {
       let beating = false;
@@ -248,12 +294,15 @@ export class CoordinationHeart implements OnApplicationBootstrap, BeforeApplicat
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.beforeApplicationShutdown();
+    this.beginShutdown();
+    // One budget for everything shutdown waits for: a job run in progress, then the guarded calls.
+    const timeoutMs = this.options.shutdownTimeoutMs;
+    const deadline = Date.now() + timeoutMs;
     try {
-      await Promise.allSettled([...this.runningJobs.values()]);
+      await this.waitForJobs(deadline);
       if (!this.coordinator.isStarted) return;
-      const stillRunning = await this.calls.drain(this.options.shutdownTimeoutMs);
-      if (stillRunning > 0) this.logger.warn(CALLS_STILL_RUNNING(stillRunning, this.options.shutdownTimeoutMs));
+      const stillRunning = await this.calls.drain(deadline);
+      if (stillRunning > 0) this.logger.warn(CALLS_STILL_RUNNING(stillRunning, timeoutMs));
       clearInterval(this.shutdownBeat);
       for (const groupId of this.candidacyGroups()) {
         if (this.coordinator.isLeaderOf(groupId)) {
@@ -270,7 +319,15 @@ export class CoordinationHeart implements OnApplicationBootstrap, BeforeApplicat
     } finally {
       clearInterval(this.shutdownBeat);
       this.eventLog?.unsubscribe();
+      this.runner.unbindAll();
     }
+  }
+
+  /** A beat or watchers run (and the handlers it calls) may hang on a backend that does not answer. */
+  private async waitForJobs(deadline: number): Promise<void> {
+    if (await settledBy([...this.runningJobs.values()], deadline)) return;
+    const jobs = [...this.runningJobs.keys()].map((name) => JOB_DESCRIPTIONS[name] ?? name);
+    this.logger.warn(JOBS_STILL_RUNNING(jobs, this.coordinator.memberId, this.options.shutdownTimeoutMs));
   }
 
   /** Shutdown goes on past a failing step: the backend may be the thing that is down. */

@@ -2,8 +2,21 @@
 
 const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
+/** `Class.method` for messages: the class of an instance or prototype, or a class itself for a static member. */
+export function describeMember(target: unknown, key: string | symbol): string {
+  const owner =
+    typeof target === 'function'
+      ? target.name
+      : (target as { constructor?: { name?: string } } | null | undefined)?.constructor?.name;
+  return `${owner || 'anonymous class'}.${String(key)}`;
+}
+
 export const INVALID_OPTION = (option: string, expected: string, value: unknown): string =>
   `CoordinationModule option ${option} must be ${expected}, got ${formatValue(value)}`;
+
+export const OPTION_BEYOND_TIMER = (option: string, maxMs: number, value: number): string =>
+  `CoordinationModule option ${option} must be at most ${maxMs} ms (about 24.8 days, the longest Node timer), ` +
+  `got ${value}`;
 
 export const COORDINATOR_NOT_CREATED = (url: string, error: unknown): string =>
   `CoordinationModule cannot create a coordinator for option url ${url}: ${describe(error)}`;
@@ -24,7 +37,14 @@ export const NON_STATIC_PROVIDER = (decorators: string, where: string): string =
 
 export const SHARED_INSTANCE = (where: string): string =>
   `${where} is already guarded by another application's coordinator: one provider instance cannot be shared ` +
-  'between two Nest applications that each import CoordinationModule';
+  'between two running Nest applications that each import CoordinationModule';
+
+export const NOT_STARTED = (where: string): string =>
+  `@WithLock() on ${where}: the coordinator is not started (the call came before the application bootstrapped, ` +
+  'from a constructor or an early onModuleInit, or after it shut down)';
+
+export const SHUTTING_DOWN_BEFORE_LOCK = (where: string, lockName: string): string =>
+  `@WithLock() on ${where} gave up waiting for lock ${lockName}: the application is shutting down`;
 
 export const DECORATOR_NOT_ON_METHOD = (decorator: string, where: string): string =>
   `${decorator} on ${where}: only instance methods of providers and controllers can be decorated`;
@@ -74,11 +94,16 @@ export const CALLS_STILL_RUNNING = (count: number, timeoutMs: number): string =>
   `${count} @Leader/@WithLock call(s) still running ${timeoutMs} ms after shutdown began; ` +
   'their locks are released now and their lock signals aborted';
 
+export const JOBS_STILL_RUNNING = (jobs: string[], memberId: string, timeoutMs: number): string =>
+  `The ${jobs.join(' and ')} of member ${memberId} still running ${timeoutMs} ms after shutdown began ` +
+  '(a slow backend or group-event handler?); shutting down without waiting for it';
+
 export const SHUTTING_DOWN = (): string => 'The application is shutting down; the lock is being released';
 
 function formatValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'function') return 'a function';
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value); // JSON would print Infinity as null
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {

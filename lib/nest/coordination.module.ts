@@ -11,7 +11,7 @@ import {
 import { CoordinationMetadataAccessor } from './coordination-metadata.accessor.js';
 import { coordinatorProvider, resolvedOptionsProvider } from './coordinator.provider.js';
 import { GuardedCalls } from './guarded-calls.js';
-import { GuardedMethodFactory } from './guarded-method.factory.js';
+import { GuardedMethodRunner } from './guarded-method.runner.js';
 
 /**
  * Distributed coordination for a Nest application: a `Coordinator` to
@@ -30,7 +30,7 @@ import { GuardedMethodFactory } from './guarded-method.factory.js';
     coordinatorProvider,
     CoordinationMetadataAccessor,
     GuardedCalls,
-    GuardedMethodFactory,
+    GuardedMethodRunner,
     CoordinationHeart,
     CoordinationExplorer,
   ],

@@ -1,7 +1,7 @@
 import { Logger, type FactoryProvider } from '@nestjs/common';
 import { Coordinator } from '../core/coordinator.js';
 import { getCoordinator } from '../core/driver-registry.js';
-import { CoordinationError } from '../core/errors.js';
+import { CoordinationError, DriverChosenPoorlyError } from '../core/errors.js';
 import { redactUrl } from '../core/url-options.js';
 import { COORDINATION_LOGGER_CONTEXT, RESOLVED_COORDINATION_OPTIONS } from './coordination.constants.js';
 import { COORDINATION_MODULE_OPTIONS } from './coordination.module-definition.js';
@@ -17,8 +17,9 @@ export const resolvedOptionsProvider: FactoryProvider<ResolvedCoordinationOption
 
 /**
  * The `Coordinator` abstract class is the injection token. The coordinator is
- * built (unstarted) here, so an unknown scheme or a bad URL option fails the
- * bootstrap; the heart starts it.
+ * built (unstarted) here, so an unknown scheme, a bad URL option or a driver
+ * lacking the `characteristics` asked for fails the bootstrap; the heart
+ * starts it.
  */
 export const coordinatorProvider: FactoryProvider<Coordinator> = {
   provide: Coordinator,
@@ -31,6 +32,8 @@ export const coordinatorProvider: FactoryProvider<Coordinator> = {
         ...(options.characteristics ? { characteristics: options.characteristics } : {}),
       });
     } catch (error) {
+      // It names the driver and what it lacks; the URL is not the mistake.
+      if (error instanceof DriverChosenPoorlyError) throw error;
       throw new CoordinationError(COORDINATOR_NOT_CREATED(safeUrl(options.url), error), { cause: error });
     }
   },

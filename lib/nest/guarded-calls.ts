@@ -1,19 +1,36 @@
 import { Injectable } from '@nestjs/common';
+import { setMaxListeners } from 'node:events';
 import { CoordinationError } from '../core/errors.js';
 import { SHUTTING_DOWN } from './coordination.messages.js';
+import { settledBy } from './deadline.js';
+
+/** Every waiting or running call listens: lift Node's 10-listener warning. */
+function sharedController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
 
 /**
- * The `@Leader()`/`@WithLock()` calls running now, so shutdown can wait for
- * them before it stands down and releases their locks.
+ * The application's `@Leader()`/`@WithLock()` calls running now, and the two
+ * moments of shutdown they follow: when it begins (calls still waiting for a
+ * lock give up) and when it stops waiting for the calls still running (their
+ * lock signals abort).
  */
 @Injectable()
 export class GuardedCalls {
   private readonly running = new Set<Promise<unknown>>();
-  private readonly shutdown = new AbortController();
+  private readonly shutdownBegan = sharedController();
+  private readonly waitingEnded = sharedController();
+
+  /** Aborted when the application begins to shut down. */
+  get shuttingDown(): AbortSignal {
+    return this.shutdownBegan.signal;
+  }
 
   /** Aborted when shutdown stops waiting for the calls still running. */
-  get shutdownSignal(): AbortSignal {
-    return this.shutdown.signal;
+  get waitEnded(): AbortSignal {
+    return this.waitingEnded.signal;
   }
 
   get size(): number {
@@ -27,24 +44,20 @@ export class GuardedCalls {
     return call;
   }
 
+  beginShutdown(): void {
+    this.shutdownBegan.abort();
+  }
+
   /**
-   * Wait up to `timeoutMs` for the running calls (and any they start
-   * meanwhile); abort the signals of those still running after that.
-   * Resolves the number left running.
+   * Wait until `deadline` (a `Date.now()` time) for the running calls, and
+   * any they start meanwhile; then abort the lock signals of those still
+   * running. Resolves the number left running.
    */
-  async drain(timeoutMs: number): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
+  async drain(deadline: number): Promise<number> {
     while (this.running.size > 0) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) break;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...this.running]),
-        new Promise((resolve) => (timer = setTimeout(resolve, remaining))),
-      ]);
-      clearTimeout(timer);
+      if (!(await settledBy([...this.running], deadline))) break;
     }
-    if (this.running.size > 0) this.shutdown.abort(new CoordinationError(SHUTTING_DOWN()));
+    if (this.running.size > 0) this.waitingEnded.abort(new CoordinationError(SHUTTING_DOWN()));
     return this.running.size;
   }
 }

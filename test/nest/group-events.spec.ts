@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Scope } from '@nestjs/common';
 import type { TestingModule } from '@nestjs/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -13,7 +13,7 @@ import {
   OnMemberJoined,
   OnMemberLeft,
 } from '../../lib/index.js';
-import { createApp, memoryUrl, RecordingLogger, waitFor } from './support.js';
+import { createApp, memoryUrl, RecordingLogger, sleep, waitFor } from './support.js';
 
 const GROUP = 'crew';
 
@@ -133,5 +133,78 @@ describe('@OnMemberJoined / @OnMemberLeft / @OnLeaderElected', () => {
     expect(second.get(CrewWatcher).elected[0]!.memberId).toBe('second');
     // The second member saw the first leave.
     await waitFor(() => second.get(CrewWatcher).left.includes('first'));
+  });
+});
+
+describe('group-event handlers: which instance, and which name in the log', () => {
+  @Injectable()
+  class AuditService {
+    @OnMemberJoined(GROUP)
+    onJoin() {
+      throw new Error('audit store down');
+    }
+  }
+
+  it.each([
+    ['a factory provider', { provide: 'AUDIT', useFactory: () => new AuditService() }],
+    ['a value provider under a string token', { provide: 'AUDIT', useValue: new AuditService() }],
+  ])('a throwing handler on %s is logged with the class and method it runs', async (_, provider) => {
+    const url = memoryUrl();
+    const logger = new RecordingLogger();
+    const app = await createApp(
+      [CoordinationModule.forRoot({ url, watchers: { intervalMs: 20 } })],
+      [provider],
+      logger,
+    );
+    apps.push(app);
+    const peer = getCoordinator(url, 'peer');
+    await peer.start();
+    try {
+      await peer.joinGroup(GROUP);
+      const failure = () => logger.messages('error').find((m) => m.includes('audit store down'));
+      await waitFor(() => failure() !== undefined, 2000, 'the log');
+      expect(failure()).toMatch(/@OnMemberJoined\(\) handler AuditService\.onJoin failed/);
+    } finally {
+      await peer.stop();
+    }
+  });
+
+  it('a transient provider: the handler runs once on each instance Nest built, never on its prototype placeholder', async () => {
+    const calls: JoinCounter[] = [];
+    @Injectable({ scope: Scope.TRANSIENT })
+    class JoinCounter {
+      static constructed = 0;
+      readonly id = ++JoinCounter.constructed;
+      @OnMemberJoined(GROUP)
+      onJoin() {
+        calls.push(this);
+      }
+    }
+    @Injectable()
+    class ConsumerA {
+      constructor(readonly counter: JoinCounter) {}
+    }
+    @Injectable()
+    class ConsumerB {
+      constructor(readonly counter: JoinCounter) {}
+    }
+    const url = memoryUrl();
+    const app = await createApp(
+      [CoordinationModule.forRoot({ url, watchers: { intervalMs: 20 } })],
+      [JoinCounter, ConsumerA, ConsumerB],
+    );
+    apps.push(app);
+    const peer = getCoordinator(url, 'peer');
+    await peer.start();
+    try {
+      await peer.joinGroup(GROUP);
+      await waitFor(() => calls.length >= 2, 2000, 'the handler calls');
+      await sleep(100); // a third call would land by now
+      expect(calls.map((instance) => instance.id).sort()).toEqual([1, 2]);
+      expect(calls).toContain(app.get(ConsumerA).counter);
+      expect(calls).toContain(app.get(ConsumerB).counter);
+    } finally {
+      await peer.stop();
+    }
   });
 });

@@ -5,12 +5,15 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   COORDINATION_HEARTBEAT_JOB,
   COORDINATION_WATCHERS_JOB,
+  CoordinationError,
   CoordinationModule,
   type CoordinationModuleOptions,
   Coordinator,
   currentLockSignal,
   getCoordinator,
   Leader,
+  LockAcquireFailedError,
+  OnMemberJoined,
   WithLock,
 } from '../../lib/index.js';
 import { createApp, deferred, memoryUrl, RecordingLogger, sleep, waitFor } from './support.js';
@@ -180,5 +183,127 @@ describe('shutdown', () => {
     expect(await observer.getLock('work').acquire({ blocking: false })).toBe(true);
     await observer.stop();
     worker.gate.resolve();
+  });
+});
+
+describe('shutdown is bounded by shutdown.timeoutMs', () => {
+  const gate = deferred();
+  let handlerEntered = false;
+
+  @Injectable()
+  class SlowJoinHandler {
+    @OnMemberJoined('crew')
+    async onJoin() {
+      handlerEntered = true;
+      await gate.promise; // e.g. a call to a service that never answers
+    }
+  }
+
+  afterEach(() => gate.resolve());
+
+  it('a watchers run whose handler never returns: app.close() waits shutdown.timeoutMs, warns, and stops anyway', async () => {
+    const url = memoryUrl();
+    const logger = new RecordingLogger();
+    const app = await start(
+      { url, memberId: 'closing', watchers: { intervalMs: 20 }, shutdown: { timeoutMs: 100 } },
+      [SlowJoinHandler],
+      logger,
+    );
+    const peer = getCoordinator(url, 'peer');
+    await peer.start();
+    try {
+      await peer.joinGroup('crew');
+      await waitFor(() => handlerEntered, 2000, 'the handler to run');
+      forget(app);
+      const closed = await Promise.race([app.close().then(() => true), sleep(1500).then(() => false)]);
+      expect(closed, 'app.close() still pending 1.5 s after it began (shutdown.timeoutMs = 100)').toBe(true);
+      expect(app.get(Coordinator).isStarted).toBe(false);
+      expect(logger.messages('warn').join('\n')).toMatch(
+        /The watchers run of member closing still running 100 ms after shutdown began/,
+      );
+    } finally {
+      await peer.stop();
+    }
+  });
+});
+
+describe('shutdown and @WithLock() calls still waiting for their lock', () => {
+  @Injectable()
+  class NightlyJob {
+    runs = 0;
+    @WithLock('nightly')
+    async run() {
+      this.runs++;
+    }
+  }
+
+  async function heldBy(url: string, memberId: string) {
+    const holder = getCoordinator(url, memberId);
+    await holder.start();
+    const lock = holder.getLock('nightly');
+    expect(await lock.acquire()).toBe(true);
+    return { holder, lock };
+  }
+
+  it('give up as soon as shutdown begins: app.close() does not wait for them, and they reject naming the method and the lock', async () => {
+    const url = memoryUrl();
+    const { holder, lock } = await heldBy(url, 'holder');
+    try {
+      const app = await start({ url, shutdown: { timeoutMs: 3000 } }, [NightlyJob]);
+      const job = app.get(NightlyJob);
+      const call = job.run().catch((error: unknown) => error);
+      await sleep(50); // queued behind 'holder'
+      const began = Date.now();
+      forget(app);
+      await app.close();
+      expect(Date.now() - began, 'app.close() waited for a call that held no lock').toBeLessThan(1000);
+      const error = await call;
+      expect(error).toBeInstanceOf(CoordinationError);
+      expect(error).not.toBeInstanceOf(LockAcquireFailedError);
+      expect(String(error)).toMatch(
+        /@WithLock\(\) on NightlyJob\.run gave up waiting for lock nightly: the application is shutting down/,
+      );
+      expect(job.runs).toBe(0);
+    } finally {
+      await lock.release();
+      await holder.stop();
+    }
+  });
+
+  it('a lock granted after its call gave up is released at once, and a call made during shutdown gives up at once', async () => {
+    const url = memoryUrl();
+    const { holder, lock } = await heldBy(url, 'holder');
+    const seen: { freedAfterGrant?: boolean; late?: unknown } = {};
+    @Injectable()
+    class ReleasesAtShutdown implements OnApplicationShutdown {
+      constructor(private readonly job: NightlyJob) {}
+      // Runs before CoordinationModule's own shutdown hook, while the coordinator is still started.
+      async onApplicationShutdown() {
+        await lock.release(); // the memory backend grants 'nightly' to the abandoned call's handle now
+        await sleep(20);
+        const probe = holder.getLock('nightly');
+        seen.freedAfterGrant = await probe.acquire({ blocking: false });
+        if (seen.freedAfterGrant) await probe.release();
+        seen.late = await this.job.run().catch((error: unknown) => error);
+      }
+    }
+    try {
+      const app = await start({ url }, [NightlyJob, ReleasesAtShutdown]);
+      const call = app
+        .get(NightlyJob)
+        .run()
+        .catch((error: unknown) => error);
+      await sleep(50);
+      forget(app);
+      await app.close();
+      expect(String(await call)).toMatch(/gave up waiting for lock nightly/);
+      expect(seen.freedAfterGrant, 'the abandoned call kept the lock it was granted').toBe(true);
+      expect(String(seen.late)).toMatch(
+        /NightlyJob\.run gave up waiting for lock nightly: the application is shutting down/,
+      );
+      expect(app.get(NightlyJob).runs).toBe(0);
+    } finally {
+      await holder.stop();
+    }
   });
 });

@@ -125,9 +125,9 @@ describe('@Leader()', () => {
     expect(await b.report('x')).toBeUndefined();
     await expect(b.sync()).resolves.toBeUndefined();
     expect([a.runs, b.runs]).toEqual([1, 0]);
-    // The guard lives on the instance; the shared prototype is untouched.
-    expect(Object.hasOwn(a, 'report')).toBe(true);
-    expect(ReportJob.prototype.report).not.toBe(a.report);
+    // One guarded method on the prototype; each call finds the coordinator of the app that owns `this`.
+    expect(Object.hasOwn(a, 'report')).toBe(false);
+    expect(a.report).toBe(b.report);
 
     const elected: LeaderElected[] = [];
     second.get(Coordinator).events$.subscribe((event) => event instanceof LeaderElected && elected.push(event));
@@ -139,12 +139,39 @@ describe('@Leader()', () => {
     expect(elected.map((e) => e.memberId)).toEqual(['second']);
   });
 
-  it('a method called before bootstrap or after close resolves to undefined', async () => {
+  it('a method called after close resolves to undefined without running', async () => {
     const app = await member(memoryUrl(), 'm', [ReportJob]);
     const job = app.get(ReportJob);
     await app.close();
     apps.splice(0);
     expect(await job.report('late')).toBeUndefined();
+    expect(job.runs).toBe(0);
+  });
+
+  it('a call from a constructor, before any application owns the instance, resolves to undefined without running', async () => {
+    let early: Promise<unknown> | undefined;
+    @Injectable()
+    class EagerJob {
+      runs = 0;
+      constructor() {
+        early = this.report();
+      }
+      @Leader(GROUP)
+      async report() {
+        this.runs++;
+        return 'ran';
+      }
+    }
+    const app = await member(memoryUrl(), 'eager', [EagerJob]);
+    expect(await early).toBeUndefined();
+    expect(app.get(EagerJob).runs).toBe(0);
+    // Once bootstrapped, the same instance leads.
+    expect(await app.get(EagerJob).report()).toBe('ran');
+  });
+
+  it('an instance made with new, outside any application, leads nothing', async () => {
+    const job = new ReportJob();
+    expect(await job.report('outside Nest')).toBeUndefined();
     expect(job.runs).toBe(0);
   });
 

@@ -8,6 +8,7 @@ import {
   type CoordinationModuleOptions,
   type CoordinationOptionsFactory,
   Coordinator,
+  DriverChosenPoorlyError,
   getCoordinator,
   InjectCoordinator,
   Leader,
@@ -187,6 +188,36 @@ describe('misconfiguration fails at bootstrap, naming what is wrong', () => {
     );
   });
 
+  it.each([
+    ['watchers.intervalMs', { watchers: { intervalMs: 30 * 24 * 3600 * 1000 } }],
+    ['heartbeat.intervalMs', { heartbeat: { intervalMs: 2 ** 31 } }],
+    ['shutdown.timeoutMs', { shutdown: { timeoutMs: Number.POSITIVE_INFINITY } }],
+  ])('%s beyond the longest Node timer (which would fire every 1 ms instead)', async (option, options) => {
+    await expect(compileApp([CoordinationModule.forRoot({ url: memoryUrl(), ...options })])).rejects.toThrow(
+      new RegExp(`CoordinationModule option ${option.replace('.', '\\.')} must be at most 2147483647 ms`),
+    );
+  });
+
+  it.each([
+    ['heartbeat', { heartbeat: true }, /option heartbeat must be an object \{ enabled\?, intervalMs\? \}, got true/],
+    ['watchers', { watchers: 500 }, /option watchers must be an object \{ intervalMs\? \}, got 500/],
+    ['shutdown', { shutdown: [5000] }, /option shutdown must be an object \{ timeoutMs\? \}, got \[5000\]/],
+    [
+      'characteristics (a lone string)',
+      { characteristics: 'LINEARIZABLE' },
+      /option characteristics must be an array of Characteristic values, got "LINEARIZABLE"/,
+    ],
+    [
+      'characteristics (an unknown value)',
+      { characteristics: [Characteristic.Linearizable, 'FAST'] },
+      /option characteristics\[1\] must be one of DISTRIBUTED_ACROSS_THREADS, .*, got "FAST"/,
+    ],
+  ])('an option of the wrong shape: %s', async (_, options, message) => {
+    await expect(
+      compileApp([CoordinationModule.forRoot({ url: memoryUrl(), ...(options as CoordinationModuleOptions) })]),
+    ).rejects.toThrow(message);
+  });
+
   it('capabilities the backend cannot carry: bootstrap fails naming the group, and the coordinator is stopped again', async () => {
     const app = await compileApp([
       CoordinationModule.forRoot({
@@ -199,12 +230,14 @@ describe('misconfiguration fails at bootstrap, naming what is wrong', () => {
     await app.close();
   });
 
-  it('missing characteristics', async () => {
-    await expect(
-      compileApp([
-        CoordinationModule.forRoot({ url: memoryUrl(), characteristics: [Characteristic.DistributedAcrossHosts] }),
-      ]),
-    ).rejects.toThrow(/lacks the required characteristics: DISTRIBUTED_ACROSS_HOSTS/);
+  it('characteristics the driver lacks: the DriverChosenPoorlyError itself, naming the driver', async () => {
+    const failure = compileApp([
+      CoordinationModule.forRoot({ url: memoryUrl(), characteristics: [Characteristic.DistributedAcrossHosts] }),
+    ]);
+    await expect(failure).rejects.toBeInstanceOf(DriverChosenPoorlyError);
+    await expect(failure).rejects.toThrow(
+      /^Driver memory:\/\/ lacks the required characteristics: DISTRIBUTED_ACROSS_HOSTS$/,
+    );
   });
 
   it('@Leader() on a request-scoped provider names the class and method', async () => {
@@ -239,6 +272,9 @@ describe('misconfiguration fails at bootstrap, naming what is wrong', () => {
       /onLocked must be 'throw' or 'skip', got "wait"/,
     );
     expect(() => WithLock('l', { timeoutMs: -1 })).toThrow(/timeoutMs/);
+    expect(() => WithLock('l', { timeoutMs: Number.POSITIVE_INFINITY })).toThrow(
+      /timeoutMs must be a number of milliseconds from 0 to 2147483647, got Infinity/,
+    );
     expect(() => {
       class StaticJob {
         @Leader('g')
@@ -268,7 +304,21 @@ describe('misconfiguration fails at bootstrap, naming what is wrong', () => {
     ).rejects.toThrow(/no SchedulerRegistry is available: import ScheduleModule\.forRoot\(\)/);
   });
 
-  it('one provider instance shared by two applications', async () => {
+  it('a decorator on a transient provider that depends on a request-scoped one', async () => {
+    @Injectable({ scope: Scope.REQUEST })
+    class RequestContext {}
+    @Injectable({ scope: Scope.TRANSIENT })
+    class TransientJob {
+      constructor(readonly context: RequestContext) {}
+      @Leader('g')
+      run() {}
+    }
+    const app = await compileApp([CoordinationModule.forRoot({ url: memoryUrl() })], [RequestContext, TransientJob]);
+    await expect(app.init()).rejects.toThrow(/@Leader\(\) on TransientJob\.run: the provider is request-scoped/);
+    await app.close();
+  });
+
+  it('one provider instance shared by two running applications', async () => {
     class SharedJob {
       @Leader('g')
       run() {}
@@ -281,5 +331,24 @@ describe('misconfiguration fails at bootstrap, naming what is wrong', () => {
       /SharedJob\.run is already guarded by another application's coordinator/,
     );
     await second.close();
+  });
+});
+
+describe('one provider instance, one application after another', () => {
+  it('once the first application has closed, the next one owns the instance', async () => {
+    class SharedJob {
+      @Leader('g')
+      async run() {
+        return 'ran';
+      }
+    }
+    const shared = new SharedJob();
+    const url = memoryUrl();
+    const first = await createApp([CoordinationModule.forRoot({ url })], [{ provide: SharedJob, useValue: shared }]);
+    expect(await shared.run()).toBe('ran');
+    await first.close();
+    expect(await shared.run()).toBeUndefined();
+    await start([CoordinationModule.forRoot({ url })], [{ provide: SharedJob, useValue: shared }]);
+    expect(await shared.run()).toBe('ran');
   });
 });

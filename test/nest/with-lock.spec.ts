@@ -3,6 +3,7 @@ import { Interval } from '@nestjs/schedule';
 import type { TestingModule } from '@nestjs/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  CoordinationError,
   CoordinationModule,
   Coordinator,
   currentLock,
@@ -225,6 +226,37 @@ describe('@WithLock()', () => {
     const app = await createApp([CoordinationModule.forRoot({ url, heartbeat: { enabled: false } })], [Ledger]);
     apps.push(app);
     expect(await app.get(Ledger).long(1500)).toBe(true); // the call's signal aborted
+  });
+
+  it('a call from a constructor, before the application owns the instance, rejects: the coordinator is not started', async () => {
+    let early: Promise<unknown> | undefined;
+    @Injectable()
+    class EagerLedger {
+      runs = 0;
+      constructor() {
+        early = this.settle().catch((error: unknown) => error);
+      }
+      @WithLock('ledger')
+      async settle() {
+        this.runs++;
+        return 'settled';
+      }
+    }
+    const app = await createApp([CoordinationModule.forRoot({ url: memoryUrl() })], [EagerLedger]);
+    apps.push(app);
+    const error = await early;
+    expect(error).toBeInstanceOf(CoordinationError);
+    expect(String(error)).toMatch(/@WithLock\(\) on EagerLedger\.settle: the coordinator is not started/);
+    expect(app.get(EagerLedger).runs).toBe(0);
+    expect(await app.get(EagerLedger).settle()).toBe('settled');
+  });
+
+  it('a call after close rejects: the coordinator is not started', async () => {
+    const { app, ledger } = await setup();
+    await app.close();
+    apps.splice(apps.indexOf(app), 1);
+    await expect(ledger.trySkip()).rejects.toThrow(/@WithLock\(\) on Ledger\.trySkip: the coordinator is not started/);
+    expect(ledger.entered).toBe(0);
   });
 
   it('aborts the call signal and reports LockLost when the hold is lost mid-call', async () => {

@@ -3,12 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { HashRing } from '../../lib/index.js';
 
 // What makes a ring consistent, over random node sets, weights and keys.
-const nodeName = fc.string({ minLength: 1, maxLength: 12 }).filter((s) => s.isWellFormed());
+/** No lone surrogates: such a string has no UTF-8 form (tooz could not encode it either). */
+const wellFormed = (s: string): boolean => !/\p{Cs}/u.test(s);
+const nodeName = fc.string({ minLength: 1, maxLength: 12 }).filter(wellFormed);
 const nodes = fc.uniqueArray(nodeName, { minLength: 1, maxLength: 8 });
-const keys = fc.array(
-  fc.string({ maxLength: 16 }).filter((s) => s.isWellFormed()),
-  { minLength: 1, maxLength: 60 },
-);
+const keys = fc.array(fc.string({ maxLength: 16 }).filter(wellFormed), { minLength: 1, maxLength: 60 });
 
 describe('HashRing properties', () => {
   it('getNodes returns min(replicas, candidates) distinct members, never an ignored one', () => {

@@ -1,15 +1,15 @@
-import { DECORATOR_NOT_ON_METHOD, DECORATOR_TWICE, INVALID_DECORATOR_ARGUMENT } from '../coordination.messages.js';
-
-/** `Class.method` for messages. */
-export function describeMember(target: object, key: string | symbol): string {
-  const owner = typeof target === 'function' ? target.name : target.constructor?.name;
-  return `${owner ?? 'anonymous class'}.${String(key)}`;
-}
+import { MAX_TIMER_MS } from '../coordination.constants.js';
+import {
+  DECORATOR_NOT_ON_METHOD,
+  DECORATOR_TWICE,
+  describeMember,
+  INVALID_DECORATOR_ARGUMENT,
+} from '../coordination.messages.js';
 
 /**
- * Our decorators only record metadata; the explorer wraps the method on each
- * instance at bootstrap. A static method or an accessor would never be found
- * there, so refuse it where the mistake is made.
+ * Our decorators work on the prototype's method, which Nest finds for routes
+ * and `@nestjs/schedule` for jobs. A static method or an accessor is neither,
+ * so refuse it where the mistake is made.
  */
 export function assertInstanceMethod(
   decorator: string,
@@ -37,5 +37,14 @@ export function assertNotYetDecorated(
 export function assertGroupId(decorator: string, groupId: unknown): asserts groupId is string {
   if (typeof groupId !== 'string' || groupId.length === 0) {
     throw new TypeError(INVALID_DECORATOR_ARGUMENT(decorator, 'groupId', 'a non-empty string', groupId));
+  }
+}
+
+/** A timer longer than Node can hold fires after 1 ms: refuse it rather than wait that little. */
+export function assertTimerMs(decorator: string, argument: string, value: unknown): void {
+  if (value !== undefined && (typeof value !== 'number' || !(value >= 0) || value > MAX_TIMER_MS)) {
+    throw new TypeError(
+      INVALID_DECORATOR_ARGUMENT(decorator, argument, `a number of milliseconds from 0 to ${MAX_TIMER_MS}`, value),
+    );
   }
 }

@@ -6,7 +6,8 @@ import type {
   WithLockMetadata,
   WithLockOptions,
 } from '../interfaces/coordination-metadata.interface.js';
-import { assertInstanceMethod, assertNotYetDecorated } from './method-target.js';
+import { guardMethod } from './guarded-method.js';
+import { assertInstanceMethod, assertNotYetDecorated, assertTimerMs } from './method-target.js';
 
 /**
  * Hold the distributed lock `name` for the whole call: acquired before the
@@ -17,7 +18,10 @@ import { assertInstanceMethod, assertNotYetDecorated } from './method-target.js'
  * `name` is a string, or a function of the call's arguments returning one.
  * When the lock cannot be had (`blocking: false`, or `timeoutMs` passed),
  * `onLocked: 'throw'` (default) raises `LockAcquireFailedError` and `'skip'`
- * resolves to `undefined` without running the method.
+ * resolves to `undefined` without running the method. Once the application
+ * begins to shut down, a call still waiting for its lock (or made from then
+ * on) gives up and rejects with a `CoordinationError`; one made before the
+ * application has bootstrapped rejects too (the coordinator is not started).
  *
  * **Finding out that the hold was lost.** Inside the call (and anything it
  * awaits), `currentLockSignal()` returns an `AbortSignal` that aborts if the
@@ -40,7 +44,9 @@ export function WithLock(name: string | LockNameFactory, options: WithLockOption
   return (target, key, descriptor) => {
     assertInstanceMethod('@WithLock()', target, key, descriptor);
     assertNotYetDecorated('@WithLock()', COORDINATION_WITH_LOCK, target, key, descriptor.value);
+    guardMethod(target, key, descriptor, { lock: metadata });
     SetMetadata<string, WithLockMetadata>(COORDINATION_WITH_LOCK, metadata)(target, key, descriptor);
+    return descriptor;
   };
 }
 
@@ -54,9 +60,7 @@ function withLockMetadata(name: unknown, options: WithLockOptions): WithLockMeta
     throw new TypeError(INVALID_DECORATOR_ARGUMENT(decorator, 'blocking', 'a boolean', blocking));
   if (typeof shared !== 'boolean')
     throw new TypeError(INVALID_DECORATOR_ARGUMENT(decorator, 'shared', 'a boolean', shared));
-  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
-    throw new TypeError(INVALID_DECORATOR_ARGUMENT(decorator, 'timeoutMs', 'a number of milliseconds >= 0', timeoutMs));
-  }
+  assertTimerMs(decorator, 'timeoutMs', timeoutMs);
   if (onLocked !== 'throw' && onLocked !== 'skip') {
     throw new TypeError(INVALID_DECORATOR_ARGUMENT(decorator, 'onLocked', "'throw' or 'skip'", onLocked));
   }

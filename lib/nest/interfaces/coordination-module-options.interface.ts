@@ -21,21 +21,27 @@ export interface CoordinationModuleOptions {
   heartbeat?: {
     /** Default: on when the driver `requiresBeating`. */
     enabled?: boolean;
-    /** Default: the interval the coordinator's `heartbeat()` returns. */
+    /** Default: the interval the coordinator's `heartbeat()` returns. At most 2 147 483 647 (a Node timer's limit). */
     intervalMs?: number;
   };
   watchers?: {
-    /** How often `runWatchers()` runs (events, elections). Default 1000. */
+    /** How often `runWatchers()` runs (events, elections). Default 1000; at most 2 147 483 647. */
     intervalMs?: number;
   };
   /** Joined at bootstrap (created if missing), left at shutdown. */
   groups?: CoordinationGroupOptions[];
-  /** Characteristics the driver must have; bootstrap fails with `DriverChosenPoorlyError` otherwise. */
+  /**
+   * Characteristics the driver must have, e.g. `[Characteristic.DistributedAcrossHosts]`. A driver lacking
+   * one fails the bootstrap (module creation) with `DriverChosenPoorlyError`, naming the driver and what it lacks.
+   */
   characteristics?: Iterable<Characteristic>;
   /** Passed to `getCoordinator()` as its options (ms durations override the URL's). */
   driverOptions?: CoordinatorOptions;
   shutdown?: {
-    /** How long `app.close()` waits for running `@Leader`/`@WithLock` calls. Default 10 000. */
+    /**
+     * How long `app.close()` waits, in all, for a heartbeat or watchers run in progress and for running
+     * `@Leader`/`@WithLock` calls before it stands down and stops anyway. Default 10 000.
+     */
     timeoutMs?: number;
   };
 }
@@ -49,6 +55,8 @@ export interface CoordinationModuleExtras {
    * it to false when your application imports `ScheduleModule.forRoot()`
    * itself: Nest 12 tells dynamic modules apart by reference, so two
    * `forRoot()` calls make two schedulers and every `@Cron()` would run twice.
+   * Then list `CoordinationModule` before `ScheduleModule` in your imports, so
+   * the coordinator has started before the scheduler starts your jobs.
    */
   importScheduleModule?: boolean;
 }
