@@ -464,6 +464,9 @@ export abstract class Coordinator {
    * all are delivered (tooz stops at the first and re-fires it next run).
    */
   runWatchers(timeoutMs?: number): Promise<unknown[]> {
+    if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
+      throw new TypeError(`runWatchers timeoutMs must be a number >= 0, got ${String(timeoutMs)}`);
+    }
     return this.started$('runWatchers', () =>
       withTimeout(
         this.serially(() => this.watchStep()),

@@ -1,3 +1,4 @@
+import { Characteristic } from './characteristic.js';
 import type { Coordinator, CoordinatorOptions } from './coordinator.js';
 import { CoordinationError, DriverChosenPoorlyError } from './errors.js';
 import { assertId } from './ids.js';
@@ -43,10 +44,26 @@ export function getCoordinator(url: string, memberId: string, options: Coordinat
         .join(', ')}`,
     );
   }
+  const required = requiredCharacteristics(options.characteristics);
   const coordinator = factory(parsed, memberId, options);
-  const missing = [...(options.characteristics ?? [])].filter((c) => !coordinator.characteristics.has(c));
+  const missing = required.filter((c) => !coordinator.characteristics.has(c));
   if (missing.length > 0) throw new DriverChosenPoorlyError(missing, `${scheme}://`);
   return coordinator;
+}
+
+const KNOWN_CHARACTERISTICS = new Set<string>(Object.values(Characteristic));
+
+function requiredCharacteristics(value: unknown): Characteristic[] {
+  if (value === undefined) return [];
+  if (typeof value === 'string' || typeof (value as Iterable<unknown>)?.[Symbol.iterator] !== 'function') {
+    throw new TypeError('options.characteristics must be an iterable of Characteristic values, e.g. an array');
+  }
+  const list = [...(value as Iterable<unknown>)];
+  const unknown = list.filter((c) => typeof c !== 'string' || !KNOWN_CHARACTERISTICS.has(c));
+  if (unknown.length > 0) {
+    throw new TypeError(`Unknown characteristics ${unknown.map(String).join(', ')} in options.characteristics`);
+  }
+  return list as Characteristic[];
 }
 
 /** Mask what looks like `user:password@` in a string that did not parse as a URL. */

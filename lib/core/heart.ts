@@ -1,3 +1,5 @@
+import { timerDelay } from './timeout.js';
+
 /**
  * Beats in the background: calls `beat()`, waits the interval it returns,
  * again. A failed beat is reported and retried after a second (tooz's heart
@@ -45,7 +47,7 @@ export class Heart {
         nextMs = 1000;
       }
       if (!this.running || generation !== this.generation) return;
-      this.timer = setTimeout(() => this.loop(generation), nextMs);
+      this.timer = setTimeout(() => this.loop(generation), timerDelay(nextMs));
       this.timer.unref();
     })();
   }

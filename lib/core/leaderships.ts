@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { timerDelay } from './timeout.js';
 
 /**
  * The groups this coordinator leads, each with the local end of its lease.
@@ -45,7 +46,7 @@ export class Leaderships {
         if (this.leases.get(groupId) !== lease) return;
         if (this.has(groupId)) this.watch(groupId, lease);
       },
-      Math.max(0, lease.until - performance.now()) + 1,
+      timerDelay(lease.until - performance.now() + 1),
     );
     lease.timer.unref();
   }

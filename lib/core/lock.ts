@@ -1,12 +1,15 @@
 import { LockAcquireFailedError } from './errors.js';
+import { MAX_TIMER_MS, timerDelay } from './timeout.js';
 
 export interface AcquireOptions {
   /** `false` tries once; `true` (default) waits until acquired or `timeoutMs` passes. */
   blocking?: boolean;
   /** Take a shared (reader) hold; many shared holders together, none beside an exclusive one. */
   shared?: boolean;
-  /** With `blocking`, give up (resolve `false`) after this many ms; forever when omitted. */
+  /** With `blocking`, give up (resolve `false`) after this many ms; forever when omitted (or ~24.8 days and more). */
   timeoutMs?: number;
+  /** With `blocking`, give up (resolve `false`) when this aborts; the place in the queue is withdrawn. */
+  signal?: AbortSignal;
 }
 
 /** What a lock needs from the coordinator that made it; drivers never see more. */
@@ -69,20 +72,30 @@ export abstract class Lock {
   }
 
   acquire(options: AcquireOptions = {}): Promise<boolean> {
-    const { blocking = true, shared = false, timeoutMs } = options;
+    const { blocking = true, shared = false, timeoutMs, signal } = options;
     if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
       throw new TypeError(`timeoutMs for lock ${this.name} must be a number >= 0, got ${String(timeoutMs)}`);
     }
-    return this.acquireHold(Boolean(blocking), Boolean(shared), timeoutMs);
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new TypeError(`signal for lock ${this.name} must be an AbortSignal`);
+    }
+    const boundedMs = timeoutMs !== undefined && timeoutMs < MAX_TIMER_MS ? timeoutMs : undefined;
+    return this.acquireHold(Boolean(blocking), Boolean(shared), boundedMs, signal);
   }
 
-  private async acquireHold(blocking: boolean, shared: boolean, timeoutMs: number | undefined): Promise<boolean> {
+  private async acquireHold(
+    blocking: boolean,
+    shared: boolean,
+    timeoutMs: number | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<boolean> {
     this.owner.assertStarted(`acquire lock ${this.name}`);
     // Not re-entrant: the handle that holds (or is already waiting) gets false at once.
-    if (this.hold || this.acquiring) return false;
+    if (this.hold || this.acquiring || signal?.aborted) return false;
     this.acquiring = true;
     try {
-      const token = await this.backendAcquire({ shared, blocking, timeoutMs, signal: this.owner.stopSignal });
+      const giveUp = signal ? AbortSignal.any([this.owner.stopSignal, signal]) : this.owner.stopSignal;
+      const token = await this.backendAcquire({ shared, blocking, timeoutMs, signal: giveUp });
       if (token === null) return false;
       if (!this.owner.accepting) {
         await this.backendRelease().catch(() => false);
@@ -157,9 +170,16 @@ export abstract class Lock {
     clearTimeout(this.expiryWatch);
     const expiry = this.owner.lockExpiryMs;
     if (expiry === undefined) return;
-    this.expiryWatch = setTimeout(() => {
-      this.isStillOwner().catch(() => undefined);
-    }, expiry + 5);
+    this.expiryWatch = setTimeout(
+      () => {
+        // Still ours (a clamped timer, or a backend counting from later): look again.
+        this.isStillOwner().then(
+          (owner) => owner && this.watchExpiry(),
+          () => undefined,
+        );
+      },
+      timerDelay(expiry + 5),
+    );
     this.expiryWatch.unref();
   }
 }

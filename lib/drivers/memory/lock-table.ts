@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { timerDelay } from '../../core/timeout.js';
 
 interface Hold {
   shared: boolean;
@@ -63,7 +64,7 @@ export class LockTable {
           resolve(fence);
         },
       };
-      if (request.timeoutMs !== undefined) timer = setTimeout(giveUp, request.timeoutMs);
+      if (request.timeoutMs !== undefined) timer = setTimeout(giveUp, timerDelay(request.timeoutMs));
       request.signal.addEventListener('abort', giveUp, { once: true });
       state.waiters.push(waiter);
       this.scheduleWake(name, state);
@@ -140,7 +141,7 @@ export class LockTable {
     state.wake = undefined;
     if (state.waiters.length === 0 || state.holds.size === 0) return;
     const soonest = Math.min(...[...state.holds.values()].map((h) => h.expiresAt));
-    state.wake = setTimeout(() => this.settle(name), Math.max(0, soonest - performance.now()) + 1);
+    state.wake = setTimeout(() => this.settle(name), timerDelay(soonest - performance.now() + 1));
     state.wake.unref();
   }
 
