@@ -35,8 +35,6 @@ export interface GuardedCall {
 /** Each instance → the runner of the application that owns it; filled by that application's explorer. */
 const runners = new WeakMap<object, GuardedMethodRunner>();
 
-const ABANDONED = Symbol('abandoned');
-
 /**
  * What the decorators' wrapper calls: run `call` with the coordinator of the
  * application that owns the instance. An instance no running application owns
@@ -112,31 +110,16 @@ export class GuardedMethodRunner {
   }
 
   /**
-   * `lock.acquire()`, given up as soon as the application begins to shut
+   * `lock.acquire()`, withdrawn as soon as the application begins to shut
    * down: a call that holds nothing yet has nothing to finish, and must not
-   * keep `app.close()` waiting. The core acquire takes no signal, so it goes
-   * on until it ends by itself (the coordinator's `stop()` ends every wait at
-   * the latest); a hold it wins after being given up goes straight back.
+   * keep `app.close()` waiting.
    */
   private async acquire(lock: Lock, options: AcquireOptions, where: string): Promise<boolean> {
     const shuttingDown = this.calls.shuttingDown;
-    if (shuttingDown.aborted) throw new CoordinationError(SHUTTING_DOWN_BEFORE_LOCK(where, lock.name));
-    const acquiring = lock.acquire(options);
-    let onShutdown: () => void = () => undefined;
-    const abandoned = new Promise<typeof ABANDONED>((resolve) => {
-      onShutdown = () => resolve(ABANDONED);
-      shuttingDown.addEventListener('abort', onShutdown, { once: true });
-    });
-    try {
-      const outcome = await Promise.race([acquiring, abandoned]);
-      if (outcome !== ABANDONED) return outcome;
-    } finally {
-      shuttingDown.removeEventListener('abort', onShutdown);
-    }
-    acquiring.then(
-      (acquired) => (acquired ? this.release(lock, where) : undefined),
-      () => undefined, // the call has already failed with the reason that matters
-    );
+    const acquired = await lock.acquire({ ...options, signal: shuttingDown });
+    if (acquired && !shuttingDown.aborted) return true;
+    if (!shuttingDown.aborted) return false;
+    if (acquired) await this.release(lock, where); // won in the same tick shutdown began
     throw new CoordinationError(SHUTTING_DOWN_BEFORE_LOCK(where, lock.name));
   }
 
