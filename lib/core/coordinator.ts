@@ -30,16 +30,6 @@ import type { Lock, LockOwner } from './lock.js';
 import { sleep, withTimeout } from './timeout.js';
 import { WatchRegistry, type WatchKind } from './watch-registry.js';
 
-export type {
-  CoordinatorLogger,
-  CoordinatorOptions,
-  MemberInfo,
-  PartitionOptions,
-  StartOptions,
-  StoredMember,
-  WatchCallback,
-} from './coordinator-options.js';
-
 const JOIN_CREATE_ATTEMPTS = 10;
 
 /** One abort per stop, heard by every blocked acquire: lift Node's 10-listener warning. */

@@ -1,5 +1,6 @@
 import { Characteristic } from './characteristic.js';
-import type { Coordinator, CoordinatorOptions } from './coordinator.js';
+import type { Coordinator } from './coordinator.js';
+import type { CoordinatorOptions } from './coordinator-options.js';
 import { CoordinationError, DriverChosenPoorlyError } from './errors.js';
 import { assertId } from './ids.js';
 import { redactUrl } from './url-options.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Capabilities } from '../core/capabilities.js';
 import { Characteristic } from '../core/characteristic.js';
-import type { CoordinatorOptions } from '../core/coordinator.js';
+import type { CoordinatorOptions } from '../core/coordinator-options.js';
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   DEFAULT_URL,

@@ -9,7 +9,8 @@ import {
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { Subscription } from 'rxjs';
-import { Coordinator, type WatchCallback } from '../core/coordinator.js';
+import { Coordinator } from '../core/coordinator.js';
+import type { WatchCallback } from '../core/coordinator-options.js';
 import { CoordinationError, GroupAlreadyExistError, MemberAlreadyExistError } from '../core/errors.js';
 import { type CoordinationEvent, LeadershipLost, LockLost } from '../core/events.js';
 import {

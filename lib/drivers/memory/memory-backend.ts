@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { StoredMember } from '../../core/coordinator.js';
+import type { StoredMember } from '../../core/coordinator-options.js';
 import {
   GroupAlreadyExistError,
   GroupNotCreatedError,

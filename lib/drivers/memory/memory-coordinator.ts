@@ -1,5 +1,6 @@
 import { Characteristic } from '../../core/characteristic.js';
-import { Coordinator, type CoordinatorOptions, type StoredMember } from '../../core/coordinator.js';
+import { Coordinator } from '../../core/coordinator.js';
+import type { CoordinatorOptions, StoredMember } from '../../core/coordinator-options.js';
 import type { Lock, LockOwner } from '../../core/lock.js';
 import { durationOption, queryOptions } from '../../core/url-options.js';
 import { type MemoryBackend, memoryBackend } from './memory-backend.js';

@@ -1,6 +1,6 @@
 import type { Capabilities } from '../../core/capabilities.js';
 import type { Characteristic } from '../../core/characteristic.js';
-import type { CoordinatorOptions } from '../../core/coordinator.js';
+import type { CoordinatorOptions } from '../../core/coordinator-options.js';
 
 /** A group this member joins at bootstrap (creating it if missing) and leaves at shutdown. */
 export interface CoordinationGroupOptions {
