@@ -7,6 +7,8 @@ export default defineConfig({
   plugins: [swc.vite({ module: { type: 'es6' } })],
   test: {
     include: ['test/**/*.spec.ts'],
+    // A test that reaches no assertion fails: a callback that never ran cannot pass silently.
+    expect: { requireAssertions: true },
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

@@ -88,7 +88,7 @@ describe('HashRing (tooz test_hashring.HashRingTestCase)', () => {
     expect(ring.size).toBe(96);
   });
 
-  it('test_add_node_weight: weight 10 gives 320 points', () => {
+  it('test_add_node_weight: adding baz with weight 10 gives 384 points (baz 320)', () => {
     const ring = new HashRing(['foo', 'bar']);
     ring.addNode('baz', 10);
     expect(new Set(ring.nodes.keys())).toEqual(new Set(['foo', 'bar', 'baz']));
