@@ -13,6 +13,20 @@ export function queryOptions(url: URL): Map<string, string> {
 }
 
 /**
+ * Refuse options the driver does not know: a misspelt `timout=` would
+ * otherwise leave the default in force without a word.
+ */
+export function assertKnownOptions(options: Map<string, string>, known: readonly string[], url: URL): void {
+  const unknown = [...options.keys()].filter((key) => !known.includes(key));
+  if (unknown.length > 0) {
+    throw new CoordinationError(
+      `Unknown URL option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} in ${redactUrl(url)}; ` +
+        `${url.protocol}// takes ${known.join(', ')}`,
+    );
+  }
+}
+
+/**
  * A duration option given in tooz's unit, seconds (decimals allowed), as ms.
  * `fromCode` (already ms) wins over the URL, as the contract says.
  */

@@ -9,7 +9,7 @@ import {
   DEFAULT_WATCHERS_INTERVAL_MS,
   MAX_TIMER_MS,
 } from './coordination.constants.js';
-import { INVALID_OPTION, OPTION_BEYOND_TIMER } from './coordination.messages.js';
+import { INVALID_OPTION, OPTION_BEYOND_TIMER, UNKNOWN_OPTION } from './coordination.messages.js';
 import type { CoordinationModuleOptions } from './interfaces/coordination-module-options.interface.js';
 
 /** The module's options with every default filled in and every value checked. */
@@ -36,6 +36,8 @@ export function resolveCoordinationOptions(
   if (typeof given !== 'object' || Array.isArray(given)) {
     throw new TypeError(INVALID_OPTION('object', 'an object', given));
   }
+  // A misspelt key (`urll`, `hearbeat`) would otherwise fall back to a default silently.
+  knownKeys('', given, TOP_LEVEL_OPTIONS);
   const url = given.url ?? DEFAULT_URL;
   if (typeof url !== 'string' || url.length === 0)
     throw new TypeError(INVALID_OPTION('url', 'a non-empty string', url));
@@ -43,9 +45,9 @@ export function resolveCoordinationOptions(
   if (typeof memberId !== 'string' || memberId.length === 0) {
     throw new TypeError(INVALID_OPTION('memberId', 'a non-empty string', memberId));
   }
-  const heartbeat = section('heartbeat', '{ enabled?, intervalMs? }', given.heartbeat);
-  const watchers = section('watchers', '{ intervalMs? }', given.watchers);
-  const shutdown = section('shutdown', '{ timeoutMs? }', given.shutdown);
+  const heartbeat = section('heartbeat', ['enabled', 'intervalMs'], given.heartbeat);
+  const watchers = section('watchers', ['intervalMs'], given.watchers);
+  const shutdown = section('shutdown', ['timeoutMs'], given.shutdown);
   const enabled = heartbeat.enabled;
   if (enabled !== undefined && typeof enabled !== 'boolean') {
     throw new TypeError(INVALID_OPTION('heartbeat.enabled', 'a boolean', enabled));
@@ -62,12 +64,39 @@ export function resolveCoordinationOptions(
   };
 }
 
+/** Every key the module takes at the top level, the `ConfigurableModuleBuilder` extras included. */
+const TOP_LEVEL_OPTIONS = [
+  'url',
+  'memberId',
+  'heartbeat',
+  'watchers',
+  'groups',
+  'characteristics',
+  'driverOptions',
+  'shutdown',
+  'isGlobal',
+  'importScheduleModule',
+];
+
+function knownKeys(prefix: string, value: object, known: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key))
+      throw new TypeError(
+        UNKNOWN_OPTION(
+          `${prefix}${key}`,
+          known.map((k) => prefix + k),
+        ),
+      );
+  }
+}
+
 /** `heartbeat`, `watchers`, `shutdown`: an object whose fields are checked one by one. */
-function section(option: string, shape: string, value: unknown): Record<string, unknown> {
+function section(option: string, fields: readonly string[], value: unknown): Record<string, unknown> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new TypeError(INVALID_OPTION(option, `an object ${shape}`, value));
+    throw new TypeError(INVALID_OPTION(option, `an object { ${fields.map((f) => `${f}?`).join(', ')} }`, value));
   }
+  knownKeys(`${option}.`, value, fields);
   return value as Record<string, unknown>;
 }
 
@@ -113,6 +142,7 @@ function groupsOption(groups: unknown): Map<string, Capabilities | undefined> {
   if (!Array.isArray(groups))
     throw new TypeError(INVALID_OPTION('groups', 'an array of { groupId, capabilities? }', groups));
   groups.forEach((group: unknown, index) => {
+    if (typeof group === 'object' && group !== null) knownKeys(`groups[${index}].`, group, ['groupId', 'capabilities']);
     const groupId = (group as { groupId?: unknown } | null)?.groupId;
     if (typeof groupId !== 'string' || groupId.length === 0) {
       throw new TypeError(INVALID_OPTION(`groups[${index}].groupId`, 'a non-empty string', groupId));

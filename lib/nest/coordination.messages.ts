@@ -14,6 +14,9 @@ export function describeMember(target: unknown, key: string | symbol): string {
 export const INVALID_OPTION = (option: string, expected: string, value: unknown): string =>
   `CoordinationModule option ${option} must be ${expected}, got ${formatValue(value)}`;
 
+export const UNKNOWN_OPTION = (option: string, known: readonly string[]): string =>
+  `Unknown CoordinationModule option ${option}; the known ones are ${known.join(', ')}`;
+
 export const OPTION_BEYOND_TIMER = (option: string, maxMs: number, value: number): string =>
   `CoordinationModule option ${option} must be at most ${maxMs} ms (about 24.8 days, the longest Node timer), ` +
   `got ${value}`;

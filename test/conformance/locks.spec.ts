@@ -125,19 +125,18 @@ describe.each(drivers)('locks on $name', (driver) => {
     });
   });
 
-  // Ours: no mock needed; a real refusal (non-blocking, lock held) makes withLock reject without running fn.
+  // Ours: tooz mocks acquire to fail; here a real blocking acquire with a short timeout fails while the lock is held.
   it('test_get_lock_context_fails: withLock rejects with LockAcquireFailedError when the lock is not acquired', async () => {
     const c = await coordinators.start();
     const name = uid('lock');
     const lock1 = c.getLock(name);
     const lock2 = c.getLock(name);
     const body = vi.fn();
-    // As tooz mocks acquire to fail, with the default (blocking) options: withLock must not run the body.
-    vi.spyOn(lock2, 'acquire').mockResolvedValue(false);
     await lock1.withLock(async () => {
-      await expect(lock2.withLock(body)).rejects.toBeInstanceOf(LockAcquireFailedError);
+      await expect(lock2.withLock(body, { timeoutMs: 50 })).rejects.toBeInstanceOf(LockAcquireFailedError);
     });
     expect(body).not.toHaveBeenCalled();
+    expect(lock2.isHeld).toBe(false);
   });
 
   // Ours: `with lock as x` has no TS form; withLock gives fn the hold's AbortSignal and resolves to fn's value.

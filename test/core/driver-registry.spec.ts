@@ -19,3 +19,15 @@ describe('getCoordinator options.characteristics', () => {
     expect(c.characteristics.has(Characteristic.Linearizable)).toBe(true);
   });
 });
+
+describe('URL options', () => {
+  it('an unknown option is refused, naming it and the ones the driver takes', () => {
+    expect(() => getCoordinator('memory://x?timout=1', 'a')).toThrow(
+      /Unknown URL option timout in memory:\/\/x\?timout=1; memory:\/\/ takes timeout, lock_timeout/,
+    );
+  });
+
+  it('a malformed value is refused, naming the option', () => {
+    expect(() => getCoordinator('memory://x?lock_timeout=soon', 'a')).toThrow(/lock_timeout=soon/);
+  });
+});

@@ -2,7 +2,7 @@ import { Characteristic } from '../../core/characteristic.js';
 import { Coordinator } from '../../core/coordinator.js';
 import type { CoordinatorOptions, StoredMember } from '../../core/coordinator-options.js';
 import type { Lock, LockOwner } from '../../core/lock.js';
-import { durationOption, queryOptions } from '../../core/url-options.js';
+import { assertKnownOptions, durationOption, queryOptions } from '../../core/url-options.js';
 import { type MemoryBackend, memoryBackend } from './memory-backend.js';
 import { MemoryLock } from './memory-lock.js';
 
@@ -29,6 +29,7 @@ export class MemoryCoordinator extends Coordinator {
   constructor(url: URL, memberId: string, options: CoordinatorOptions = {}) {
     super(memberId, options);
     const query = queryOptions(url);
+    assertKnownOptions(query, ['timeout', 'lock_timeout'], url);
     this.membershipTimeoutMs = durationOption(
       query,
       'timeout',
