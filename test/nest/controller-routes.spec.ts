@@ -2,35 +2,40 @@ import { Controller, Get, type INestApplication, Param } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CoordinationModule, getCoordinator, Leader, WithLock } from '../../lib/index.js';
-import { memoryUrl, RecordingLogger } from './support.js';
+import { drivers, type TestBackend, testBackend } from '../support/drivers.js';
+import { RecordingLogger } from './support.js';
 
-@Controller('jobs')
-class JobsController {
-  leaderRuns = 0;
-  lockedRuns = 0;
+/** The controller, with its @Leader() routes on `group` and its @WithLock() route on `lockName`. */
+function jobsController(group: string, lockName: string) {
+  @Controller('jobs')
+  class JobsController {
+    leaderRuns = 0;
+    lockedRuns = 0;
 
-  /** @Get above @Leader: the route metadata lands on the guarded method. */
-  @Get('lead')
-  @Leader('reports')
-  async lead() {
-    this.leaderRuns++;
-    return { ran: true };
+    /** @Get above @Leader: the route metadata lands on the guarded method. */
+    @Get('lead')
+    @Leader(group)
+    async lead() {
+      this.leaderRuns++;
+      return { ran: true };
+    }
+
+    /** @Leader above @Get: the route metadata of the original method is copied to the guarded one. */
+    @Leader(group)
+    @Get('lead/:label')
+    async leadWith(@Param('label') label: string) {
+      this.leaderRuns++;
+      return { ran: label };
+    }
+
+    @Get('locked')
+    @WithLock(lockName, { blocking: false, onLocked: 'skip' })
+    async locked() {
+      this.lockedRuns++;
+      return { ran: true };
+    }
   }
-
-  /** @Leader above @Get: the route metadata of the original method is copied to the guarded one. */
-  @Leader('reports')
-  @Get('lead/:label')
-  async leadWith(@Param('label') label: string) {
-    this.leaderRuns++;
-    return { ran: label };
-  }
-
-  @Get('locked')
-  @WithLock('report-lock', { blocking: false, onLocked: 'skip' })
-  async locked() {
-    this.lockedRuns++;
-    return { ran: true };
-  }
+  return JobsController;
 }
 
 const apps: INestApplication[] = [];
@@ -38,9 +43,10 @@ afterEach(async () => {
   await Promise.all(apps.splice(0).map((app) => app.close()));
 });
 
-async function httpApp(url: string, memberId: string) {
+async function httpApp(backend: TestBackend, memberId: string) {
+  const JobsController = jobsController(backend.name('reports'), backend.name('report-lock'));
   const moduleRef = await Test.createTestingModule({
-    imports: [CoordinationModule.forRoot({ url, memberId, watchers: { intervalMs: 50 } })],
+    imports: [CoordinationModule.forRoot({ url: backend.url(), memberId, watchers: { intervalMs: 50 } })],
     controllers: [JobsController],
   })
     .setLogger(new RecordingLogger())
@@ -57,11 +63,11 @@ async function httpApp(url: string, memberId: string) {
   return { app, controller: app.get(JobsController), get };
 }
 
-describe('@Leader()/@WithLock() on controller routes reached over HTTP', () => {
+describe.each(drivers)('@Leader()/@WithLock() on controller routes reached over HTTP on $name', (driver) => {
   it('the leader runs a @Leader() route; a follower answers without running it, in either decorator order', async () => {
-    const url = memoryUrl();
-    const leader = await httpApp(url, 'leader');
-    const follower = await httpApp(url, 'follower');
+    const backend = testBackend(driver);
+    const leader = await httpApp(backend, backend.name('leader'));
+    const follower = await httpApp(backend, backend.name('follower'));
 
     expect(await leader.get('/jobs/lead')).toEqual({ status: 200, text: '{"ran":true}' });
     expect(await leader.get('/jobs/lead/x')).toEqual({ status: 200, text: '{"ran":"x"}' });
@@ -74,11 +80,11 @@ describe('@Leader()/@WithLock() on controller routes reached over HTTP', () => {
   });
 
   it('a @WithLock() route runs under the lock, and skips while another member holds it', async () => {
-    const url = memoryUrl();
-    const web = await httpApp(url, 'web');
-    const holder = getCoordinator(url, 'holder');
+    const backend = testBackend(driver);
+    const web = await httpApp(backend, backend.name('web'));
+    const holder = getCoordinator(backend.url(), backend.name('holder'));
     await holder.start();
-    const lock = holder.getLock('report-lock');
+    const lock = holder.getLock(backend.name('report-lock'));
     try {
       expect(await lock.acquire()).toBe(true);
       expect(await web.get('/jobs/locked')).toEqual({ status: 200, text: '' });

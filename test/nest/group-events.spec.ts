@@ -13,42 +13,45 @@ import {
   OnMemberJoined,
   OnMemberLeft,
 } from '../../lib/index.js';
-import { createApp, memoryUrl, RecordingLogger, sleep, waitFor } from './support.js';
+import { drivers, testBackend } from '../support/drivers.js';
+import { createApp, RecordingLogger, sleep, waitFor } from './support.js';
 
-const GROUP = 'crew';
+/** Handlers for `group` (and one also for `otherGroup`). */
+function crewWatcher(group: string, otherGroup: string) {
+  @Injectable()
+  class CrewWatcher {
+    joined: string[] = [];
+    left: string[] = [];
+    elected: LeaderElected[] = [];
+    other: string[] = [];
 
-@Injectable()
-class CrewWatcher {
-  joined: string[] = [];
-  left: string[] = [];
-  elected: LeaderElected[] = [];
-  other: string[] = [];
+    @OnMemberJoined(group)
+    onJoin(event: MemberJoinedGroup) {
+      this.joined.push(event.memberId);
+    }
 
-  @OnMemberJoined(GROUP)
-  onJoin(event: MemberJoinedGroup) {
-    this.joined.push(event.memberId);
+    @OnMemberLeft(group)
+    async onLeave(event: MemberLeftGroup) {
+      this.left.push(event.memberId);
+    }
+
+    @OnLeaderElected(group)
+    onElected(event: LeaderElected) {
+      this.elected.push(event);
+    }
+
+    @OnMemberJoined(group)
+    @OnMemberJoined(otherGroup)
+    both(event: MemberJoinedGroup) {
+      this.other.push(`${event.groupId}:${event.memberId}`);
+    }
+
+    @OnMemberJoined(group)
+    explode() {
+      throw new Error('handler exploded');
+    }
   }
-
-  @OnMemberLeft(GROUP)
-  async onLeave(event: MemberLeftGroup) {
-    this.left.push(event.memberId);
-  }
-
-  @OnLeaderElected(GROUP)
-  onElected(event: LeaderElected) {
-    this.elected.push(event);
-  }
-
-  @OnMemberJoined(GROUP)
-  @OnMemberJoined('other-crew')
-  both(event: MemberJoinedGroup) {
-    this.other.push(`${event.groupId}:${event.memberId}`);
-  }
-
-  @OnMemberJoined(GROUP)
-  explode() {
-    throw new Error('handler exploded');
-  }
+  return CrewWatcher;
 }
 
 const apps: TestingModule[] = [];
@@ -56,12 +59,14 @@ afterEach(async () => {
   await Promise.all(apps.splice(0).map((app) => app.close()));
 });
 
-describe('@OnMemberJoined / @OnMemberLeft / @OnLeaderElected', () => {
+describe.each(drivers)('@OnMemberJoined / @OnMemberLeft / @OnLeaderElected on $name', (driver) => {
   it('fire for members of the group, and events$ carries the same events', async () => {
-    const url = memoryUrl();
+    const { url, name } = testBackend(driver);
+    const [GROUP, OTHER, WATCHER, PEER] = [name('crew'), name('other-crew'), name('watcher'), name('peer')];
+    const CrewWatcher = crewWatcher(GROUP, OTHER);
     const logger = new RecordingLogger();
     const app = await createApp(
-      [CoordinationModule.forRoot({ url, memberId: 'watcher', watchers: { intervalMs: 50 } })],
+      [CoordinationModule.forRoot({ url: url(), memberId: WATCHER, watchers: { intervalMs: 50 } })],
       [CrewWatcher],
       logger,
     );
@@ -71,26 +76,24 @@ describe('@OnMemberJoined / @OnMemberLeft / @OnLeaderElected', () => {
     app.get(Coordinator).events$.subscribe((event) => events.push(event));
 
     // Declaring @OnLeaderElected made this member a candidate: alone, it was elected at bootstrap.
-    expect(watcher.elected.map((e) => [e.groupId, e.memberId])).toEqual([[GROUP, 'watcher']]);
-    expect(await app.get(Coordinator).getMembers(GROUP)).toEqual(new Set(['watcher']));
+    expect(watcher.elected.map((e) => [e.groupId, e.memberId])).toEqual([[GROUP, WATCHER]]);
+    expect(await app.get(Coordinator).getMembers(GROUP)).toEqual(new Set([WATCHER]));
 
-    const peer = getCoordinator(url, 'peer');
+    const peer = getCoordinator(url(), PEER);
     await peer.start();
     await peer.joinGroup(GROUP);
-    await peer.joinGroup('other-crew');
-    await waitFor(() => watcher.joined.includes('peer'), 2000, 'the join handler');
+    await peer.joinGroup(OTHER);
+    await waitFor(() => watcher.joined.includes(PEER), 2000, 'the join handler');
     await waitFor(() => watcher.other.length === 2);
-    expect(watcher.other.sort()).toEqual([`${GROUP}:peer`, 'other-crew:peer']);
+    expect(watcher.other.sort()).toEqual([`${GROUP}:${PEER}`, `${OTHER}:${PEER}`].sort());
 
     await peer.leaveGroup(GROUP);
-    await waitFor(() => watcher.left.includes('peer'), 2000, 'the leave handler');
+    await waitFor(() => watcher.left.includes(PEER), 2000, 'the leave handler');
     await peer.stop();
 
-    expect(watcher.joined).toEqual(['peer']);
-    expect(events.some((e) => e instanceof MemberJoinedGroup && e.memberId === 'peer' && e.groupId === GROUP)).toBe(
-      true,
-    );
-    expect(events.some((e) => e instanceof MemberLeftGroup && e.memberId === 'peer')).toBe(true);
+    expect(watcher.joined).toEqual([PEER]);
+    expect(events.some((e) => e instanceof MemberJoinedGroup && e.memberId === PEER && e.groupId === GROUP)).toBe(true);
+    expect(events.some((e) => e instanceof MemberLeftGroup && e.memberId === PEER)).toBe(true);
 
     // The throwing handler was logged with its class and method; the others ran regardless.
     const errors = logger.messages('error').join('\n');
@@ -99,30 +102,38 @@ describe('@OnMemberJoined / @OnMemberLeft / @OnLeaderElected', () => {
   });
 
   it('sees a member whose membership expires as having left', async () => {
-    const url = memoryUrl('?timeout=0.3');
+    const { url, name } = testBackend(driver);
+    const CrewWatcher = crewWatcher(name('crew'), name('other-crew'));
     const app = await createApp(
-      [CoordinationModule.forRoot({ url, memberId: 'watcher', watchers: { intervalMs: 50 } })],
+      [
+        CoordinationModule.forRoot({
+          url: url({ timeout: 0.3 }),
+          memberId: name('watcher'),
+          watchers: { intervalMs: 50 },
+        }),
+      ],
       [CrewWatcher],
     );
     apps.push(app);
     const watcher = app.get(CrewWatcher);
-    const ghost = getCoordinator(url, 'ghost');
+    const ghost = getCoordinator(url({ timeout: 0.3 }), name('ghost'));
     await ghost.start();
-    await ghost.joinGroup(GROUP);
-    await waitFor(() => watcher.joined.includes('ghost'));
+    await ghost.joinGroup(name('crew'));
+    await waitFor(() => watcher.joined.includes(name('ghost')));
     // ghost never beats again
-    await waitFor(() => watcher.left.includes('ghost'), 2000, 'the expired member to be reported');
-    expect(watcher.left).toEqual(['ghost']);
+    await waitFor(() => watcher.left.includes(name('ghost')), 2000, 'the expired member to be reported');
+    expect(watcher.left).toEqual([name('ghost')]);
   });
 
   it('@OnLeaderElected fires on the member that takes over', async () => {
-    const url = memoryUrl();
+    const { url, name } = testBackend(driver);
+    const CrewWatcher = crewWatcher(name('crew'), name('other-crew'));
     const first = await createApp(
-      [CoordinationModule.forRoot({ url, memberId: 'first', watchers: { intervalMs: 50 } })],
+      [CoordinationModule.forRoot({ url: url(), memberId: name('first'), watchers: { intervalMs: 50 } })],
       [CrewWatcher],
     );
     const second = await createApp(
-      [CoordinationModule.forRoot({ url, memberId: 'second', watchers: { intervalMs: 50 } })],
+      [CoordinationModule.forRoot({ url: url(), memberId: name('second'), watchers: { intervalMs: 50 } })],
       [CrewWatcher],
     );
     apps.push(second);
@@ -130,37 +141,44 @@ describe('@OnMemberJoined / @OnMemberLeft / @OnLeaderElected', () => {
     expect(second.get(CrewWatcher).elected).toHaveLength(0);
     await first.close();
     await waitFor(() => second.get(CrewWatcher).elected.length === 1, 2000, 'the takeover');
-    expect(second.get(CrewWatcher).elected[0]!.memberId).toBe('second');
+    expect(second.get(CrewWatcher).elected[0]!.memberId).toBe(name('second'));
     // The second member saw the first leave.
-    await waitFor(() => second.get(CrewWatcher).left.includes('first'));
+    await waitFor(() => second.get(CrewWatcher).left.includes(name('first')));
   });
 });
 
-describe('group-event handlers: which instance, and which name in the log', () => {
-  @Injectable()
-  class AuditService {
-    @OnMemberJoined(GROUP)
-    onJoin() {
-      throw new Error('audit store down');
+describe.each(drivers)('group-event handlers: which instance, and which name in the log, on $name', (driver) => {
+  /** A handler for `group` that always fails. */
+  function auditService(group: string) {
+    @Injectable()
+    class AuditService {
+      @OnMemberJoined(group)
+      onJoin() {
+        throw new Error('audit store down');
+      }
     }
+    return AuditService;
   }
 
   it.each([
-    ['a factory provider', { provide: 'AUDIT', useFactory: () => new AuditService() }],
-    ['a value provider under a string token', { provide: 'AUDIT', useValue: new AuditService() }],
-  ])('a throwing handler on %s is logged with the class and method it runs', async (_, provider) => {
-    const url = memoryUrl();
+    ['a factory provider', (Audit: new () => object) => ({ provide: 'AUDIT', useFactory: () => new Audit() })],
+    [
+      'a value provider under a string token',
+      (Audit: new () => object) => ({ provide: 'AUDIT', useValue: new Audit() }),
+    ],
+  ])('a throwing handler on %s is logged with the class and method it runs', async (_, provide) => {
+    const { url, name } = testBackend(driver);
     const logger = new RecordingLogger();
     const app = await createApp(
-      [CoordinationModule.forRoot({ url, watchers: { intervalMs: 20 } })],
-      [provider],
+      [CoordinationModule.forRoot({ url: url(), watchers: { intervalMs: 20 } })],
+      [provide(auditService(name('crew')))],
       logger,
     );
     apps.push(app);
-    const peer = getCoordinator(url, 'peer');
+    const peer = getCoordinator(url(), name('peer'));
     await peer.start();
     try {
-      await peer.joinGroup(GROUP);
+      await peer.joinGroup(name('crew'));
       const failure = () => logger.messages('error').find((m) => m.includes('audit store down'));
       await waitFor(() => failure() !== undefined, 2000, 'the log');
       expect(failure()).toMatch(/@OnMemberJoined\(\) handler AuditService\.onJoin failed/);
@@ -170,6 +188,8 @@ describe('group-event handlers: which instance, and which name in the log', () =
   });
 
   it('a transient provider: the handler runs once on each instance Nest built, never on its prototype placeholder', async () => {
+    const { url, name } = testBackend(driver);
+    const GROUP = name('crew');
     const calls: JoinCounter[] = [];
     @Injectable({ scope: Scope.TRANSIENT })
     class JoinCounter {
@@ -188,13 +208,12 @@ describe('group-event handlers: which instance, and which name in the log', () =
     class ConsumerB {
       constructor(readonly counter: JoinCounter) {}
     }
-    const url = memoryUrl();
     const app = await createApp(
-      [CoordinationModule.forRoot({ url, watchers: { intervalMs: 20 } })],
+      [CoordinationModule.forRoot({ url: url(), watchers: { intervalMs: 20 } })],
       [JoinCounter, ConsumerA, ConsumerB],
     );
     apps.push(app);
-    const peer = getCoordinator(url, 'peer');
+    const peer = getCoordinator(url(), name('peer'));
     await peer.start();
     try {
       await peer.joinGroup(GROUP);

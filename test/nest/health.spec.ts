@@ -1,14 +1,20 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import type { TestingModule } from '@nestjs/testing';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { CoordinationHealthIndicator } from '../../lib/nest/health/index.js';
 import { CoordinationModule, Coordinator, Leader } from '../../lib/index.js';
-import { compileApp, createApp, memoryUrl } from './support.js';
+import { drivers, type TestBackend, testBackend } from '../support/drivers.js';
+import { failing, failingDriver } from '../support/failing-driver.js';
+import { compileApp, createApp } from './support.js';
 
-class Job {
-  @Leader('ops')
-  run() {}
+/** A provider leading `groupId`. */
+function leaderJob(groupId: string) {
+  class Job {
+    @Leader(groupId)
+    run() {}
+  }
+  return Job;
 }
 
 @Controller('health')
@@ -26,40 +32,45 @@ class HealthController {
 
 const apps: TestingModule[] = [];
 afterEach(async () => {
-  vi.restoreAllMocks();
   await Promise.all(apps.splice(0).map((app) => app.close()));
 });
 
-async function healthApp(init = true) {
+/** Member `healthy`, joined to `crew` and leading `ops` (each a name unique to the test). */
+async function healthApp(backend: TestBackend, init = true) {
   const imports = [
-    CoordinationModule.forRoot({ url: memoryUrl(), memberId: 'healthy', groups: [{ groupId: 'crew' }] }),
+    CoordinationModule.forRoot({
+      url: backend.url(),
+      memberId: backend.name('healthy'),
+      groups: [{ groupId: backend.name('crew') }],
+    }),
     TerminusModule,
   ];
-  const providers = [CoordinationHealthIndicator, Job, HealthController];
+  const providers = [CoordinationHealthIndicator, leaderJob(backend.name('ops')), HealthController];
   const app = init ? await createApp(imports, providers) : await compileApp(imports, providers);
   apps.push(app);
   return app;
 }
 
-describe('CoordinationHealthIndicator', () => {
+describe.each(drivers)('CoordinationHealthIndicator on $name', (driver) => {
   it('is up when started and the backend answers, naming the groups joined and led', async () => {
-    const app = await healthApp();
+    const backend = testBackend(driver);
+    const app = await healthApp(backend);
     const result = await app.get(CoordinationHealthIndicator).isHealthy();
     expect(result).toEqual({
       coordination: {
         status: 'up',
-        memberId: 'healthy',
+        memberId: backend.name('healthy'),
         started: true,
         reachable: true,
-        groups: ['crew', 'ops'],
-        leading: ['ops'],
+        groups: [backend.name('crew'), backend.name('ops')].sort(),
+        leading: [backend.name('ops')],
       },
     });
     await expect(app.get(HealthController).check()).resolves.toMatchObject({ status: 'ok' });
   });
 
   it('is down when the coordinator is not started', async () => {
-    const app = await healthApp(false);
+    const app = await healthApp(testBackend(driver), false);
     const result = await app.get(CoordinationHealthIndicator).isHealthy('coord');
     expect(result.coord).toMatchObject({
       status: 'down',
@@ -68,10 +79,13 @@ describe('CoordinationHealthIndicator', () => {
       message: 'coordinator is not started',
     });
   });
+});
 
+// On a failing:// backend (memory:// underneath) told to stop answering, so it runs once, not per driver.
+describe('CoordinationHealthIndicator on a backend that stops answering', () => {
   it('is down when the backend does not answer in time', async () => {
-    const app = await healthApp();
-    vi.spyOn(app.get(Coordinator), 'getGroups').mockReturnValue(new Promise(() => undefined));
+    const app = await healthApp(testBackend(failingDriver));
+    failing(app.get(Coordinator)).hang('backendGetGroups');
     const result = await app.get(CoordinationHealthIndicator).isHealthy('coordination', { timeoutMs: 50 });
     expect(result.coordination).toMatchObject({
       status: 'down',

@@ -1,4 +1,4 @@
-import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { TestingModule } from '@nestjs/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -16,7 +16,9 @@ import {
   OnMemberJoined,
   WithLock,
 } from '../../lib/index.js';
-import { createApp, deferred, memoryUrl, RecordingLogger, sleep, waitFor } from './support.js';
+import { drivers, testBackend } from '../support/drivers.js';
+import { failing, failingUrl } from '../support/failing-driver.js';
+import { createApp, deferred, RecordingLogger, sleep, waitFor } from './support.js';
 
 const apps: TestingModule[] = [];
 afterEach(async () => {
@@ -34,9 +36,9 @@ function forget(app: TestingModule) {
   apps.splice(apps.indexOf(app), 1);
 }
 
-describe('the heart', () => {
+describe.each(drivers)('the heart on $name', (driver) => {
   it('registers heartbeat and watchers as named intervals in SchedulerRegistry, and removes them at close', async () => {
-    const app = await start({ url: memoryUrl(), watchers: { intervalMs: 50 } });
+    const app = await start({ url: testBackend(driver).url(), watchers: { intervalMs: 50 } });
     const registry = app.get(SchedulerRegistry);
     expect(registry.getIntervals()).toEqual(
       expect.arrayContaining([COORDINATION_HEARTBEAT_JOB, COORDINATION_WATCHERS_JOB]),
@@ -50,7 +52,7 @@ describe('the heart', () => {
 
   it('calls the public heartbeat() and runWatchers() at each tick, and nothing after close', async () => {
     // lock_timeout=0.2 → the driver asks for a beat every 100 ms.
-    const app = await start({ url: memoryUrl('?lock_timeout=0.2'), watchers: { intervalMs: 50 } });
+    const app = await start({ url: testBackend(driver).url({ lock_timeout: 0.2 }), watchers: { intervalMs: 50 } });
     const coordinator = app.get(Coordinator);
     const beats = vi.spyOn(coordinator, 'heartbeat');
     const watches = vi.spyOn(coordinator, 'runWatchers');
@@ -69,7 +71,8 @@ describe('the heart', () => {
 
   it('beats at heartbeat.intervalMs when given, and warns when that is slower than the driver needs', async () => {
     const logger = new RecordingLogger();
-    const app = await start({ url: memoryUrl('?lock_timeout=1'), heartbeat: { intervalMs: 700 } }, [], logger);
+    const url = testBackend(driver).url({ lock_timeout: 1 });
+    const app = await start({ url, heartbeat: { intervalMs: 700 } }, [], logger);
     const beats = vi.spyOn(app.get(Coordinator), 'heartbeat');
     await sleep(800);
     expect(beats).toHaveBeenCalledTimes(1);
@@ -79,67 +82,86 @@ describe('the heart', () => {
   });
 
   it('does not beat with heartbeat.enabled: false', async () => {
-    const app = await start({ url: memoryUrl(), heartbeat: { enabled: false } });
+    const app = await start({ url: testBackend(driver).url(), heartbeat: { enabled: false } });
     const registry = app.get(SchedulerRegistry);
     expect(registry.doesExist('interval', COORDINATION_HEARTBEAT_JOB)).toBe(false);
     expect(registry.doesExist('interval', COORDINATION_WATCHERS_JOB)).toBe(true);
   });
 
-  it('logs a failing beat or watcher run through Nest’s Logger and retries at the next tick', async () => {
-    const logger = new RecordingLogger();
-    const app = await start(
-      { url: memoryUrl('?lock_timeout=0.1'), memberId: 'flaky', watchers: { intervalMs: 30 } },
-      [],
-      logger,
-    );
-    const coordinator = app.get(Coordinator);
-    const beats = vi.spyOn(coordinator, 'heartbeat').mockRejectedValueOnce(new Error('backend down'));
-    const watches = vi.spyOn(coordinator, 'runWatchers').mockRejectedValueOnce(new Error('watch broke'));
-    await waitFor(() => beats.mock.calls.length >= 3 && watches.mock.calls.length >= 3);
-    const errors = logger.messages('error').join('\n');
-    expect(errors).toMatch(/Heartbeat of member flaky failed, retrying at the next tick: backend down/);
-    expect(errors).toMatch(/Running the watchers of member flaky failed, retrying at the next tick: watch broke/);
-    expect(coordinator.isStarted).toBe(true);
-  });
-
   it('starts the coordinator before other providers bootstrap, and stops it after they shut down', async () => {
+    const { url, name } = testBackend(driver);
     const seen: string[] = [];
     @Injectable()
     class Consumer implements OnApplicationBootstrap, OnApplicationShutdown {
       constructor(private readonly coordinator: Coordinator) {}
       onApplicationBootstrap() {
-        seen.push(`bootstrap started=${this.coordinator.isStarted} leads=${this.coordinator.isLeaderOf('g')}`);
+        seen.push(`bootstrap started=${this.coordinator.isStarted} leads=${this.coordinator.isLeaderOf(name('g'))}`);
       }
       onApplicationShutdown() {
         seen.push(`shutdown started=${this.coordinator.isStarted}`);
       }
-      @Leader('g')
+      @Leader(name('g'))
       lead() {}
     }
-    const app = await start({ url: memoryUrl() }, [Consumer]);
+    const app = await start({ url: url() }, [Consumer]);
     await app.close();
     forget(app);
     expect(seen).toEqual(['bootstrap started=true leads=true', 'shutdown started=true']);
   });
 });
 
-describe('shutdown', () => {
+// On a failing:// backend (memory:// underneath) told to throw, so it runs once, not per driver.
+describe('the heart on a failing backend', () => {
+  it('logs a failing beat or watcher run through Nest’s Logger and retries at the next tick', async () => {
+    const logger = new RecordingLogger();
+    const app = await start(
+      {
+        url: failingUrl({ lock_timeout: 0.1 }),
+        memberId: 'flaky',
+        watchers: { intervalMs: 30 },
+        groups: [{ groupId: 'crew' }],
+      },
+      [],
+      logger,
+    );
+    const coordinator = app.get(Coordinator);
+    // A watched group, so that each watchers run reads its members from the backend.
+    await coordinator.watchJoinGroup('crew', () => undefined);
+    const backend = failing(coordinator);
+    backend.fail('backendHeartbeat', new Error('backend down'));
+    backend.fail('backendGetMembers', new Error('watch broke'));
+    await waitFor(() => backend.calls('backendHeartbeat') >= 3 && backend.calls('backendGetMembers') >= 3);
+    const errors = logger.messages('error').join('\n');
+    expect(errors).toMatch(/Heartbeat of member flaky failed, retrying at the next tick: backend down/);
+    expect(errors).toMatch(/Running the watchers of member flaky failed, retrying at the next tick: watch broke/);
+    expect(coordinator.isStarted).toBe(true);
+  });
+});
+
+/** A provider whose guarded call holds lock `lockName` until its gate opens. */
+function workerClass(lockName: string) {
   @Injectable()
   class Worker {
     gate = deferred();
     signal: AbortSignal | undefined;
-    @WithLock('work')
+    @WithLock(lockName)
     async run() {
       this.signal = currentLockSignal();
       await this.gate.promise;
       return 'done';
     }
   }
+  return Worker;
+}
 
+describe.each(drivers)('shutdown on $name', (driver) => {
   it('waits for a running guarded call, keeping its lock, then releases, stands down, leaves and stops', async () => {
-    const url = memoryUrl('?lock_timeout=0.3');
-    const app = await start({ url, memberId: 'closing', groups: [{ groupId: 'crew' }] }, [Worker]);
-    const observer = getCoordinator(url, 'observer');
+    const { url: backendUrl, name } = testBackend(driver);
+    const [WORK, CREW, CLOSING] = [name('work'), name('crew'), name('closing')];
+    const Worker = workerClass(WORK);
+    const url = backendUrl({ lock_timeout: 0.3 });
+    const app = await start({ url, memberId: CLOSING, groups: [{ groupId: CREW }] }, [Worker]);
+    const observer = getCoordinator(url, name('observer'));
     await observer.start({ startHeart: true });
     try {
       const worker = app.get(Worker);
@@ -150,14 +172,14 @@ describe('shutdown', () => {
       forget(app);
       await sleep(700); // more than two lock timeouts: the heart keeps beating while shutdown waits
       expect(closed).toBe(false);
-      expect(await observer.getLock('work').acquire({ blocking: false })).toBe(false);
-      expect(await observer.getMembers('crew')).toEqual(new Set(['closing']));
+      expect(await observer.getLock(WORK).acquire({ blocking: false })).toBe(false);
+      expect(await observer.getMembers(CREW)).toEqual(new Set([CLOSING]));
       worker.gate.resolve();
       expect(await call).toBe('done');
       await closing;
       expect(worker.signal!.aborted).toBe(false);
-      expect(await observer.getMembers('crew')).toEqual(new Set());
-      const lock = observer.getLock('work');
+      expect(await observer.getMembers(CREW)).toEqual(new Set());
+      const lock = observer.getLock(WORK);
       expect(await lock.acquire({ blocking: false })).toBe(true);
       await lock.release();
     } finally {
@@ -166,9 +188,10 @@ describe('shutdown', () => {
   });
 
   it('stops waiting after shutdown.timeoutMs: aborts the call’s lock signal and releases its lock', async () => {
-    const url = memoryUrl();
+    const { url, name } = testBackend(driver);
+    const Worker = workerClass(name('work'));
     const logger = new RecordingLogger();
-    const app = await start({ url, shutdown: { timeoutMs: 100 } }, [Worker], logger);
+    const app = await start({ url: url(), shutdown: { timeoutMs: 100 } }, [Worker], logger);
     const worker = app.get(Worker);
     void worker.run();
     await waitFor(() => worker.signal !== undefined);
@@ -178,48 +201,53 @@ describe('shutdown', () => {
     expect(logger.messages('warn').join('\n')).toMatch(
       /1 @Leader\/@WithLock call\(s\) still running 100 ms after shutdown began/,
     );
-    const observer = getCoordinator(url, 'observer');
+    const observer = getCoordinator(url(), name('observer'));
     await observer.start();
-    expect(await observer.getLock('work').acquire({ blocking: false })).toBe(true);
+    expect(await observer.getLock(name('work')).acquire({ blocking: false })).toBe(true);
     await observer.stop();
     worker.gate.resolve();
   });
 });
 
-describe('shutdown is bounded by shutdown.timeoutMs', () => {
+describe.each(drivers)('shutdown is bounded by shutdown.timeoutMs on $name', (driver) => {
   const gate = deferred();
   let handlerEntered = false;
 
-  @Injectable()
-  class SlowJoinHandler {
-    @OnMemberJoined('crew')
-    async onJoin() {
-      handlerEntered = true;
-      await gate.promise; // e.g. a call to a service that never answers
+  /** A handler for joins to `group` that never returns until `gate` opens. */
+  function slowJoinHandler(group: string) {
+    @Injectable()
+    class SlowJoinHandler {
+      @OnMemberJoined(group)
+      async onJoin() {
+        handlerEntered = true;
+        await gate.promise; // e.g. a call to a service that never answers
+      }
     }
+    return SlowJoinHandler;
   }
 
   afterEach(() => gate.resolve());
 
   it('a watchers run whose handler never returns: app.close() waits shutdown.timeoutMs, warns, and stops anyway', async () => {
-    const url = memoryUrl();
+    const { url, name } = testBackend(driver);
+    const CLOSING = name('closing');
     const logger = new RecordingLogger();
     const app = await start(
-      { url, memberId: 'closing', watchers: { intervalMs: 20 }, shutdown: { timeoutMs: 100 } },
-      [SlowJoinHandler],
+      { url: url(), memberId: CLOSING, watchers: { intervalMs: 20 }, shutdown: { timeoutMs: 100 } },
+      [slowJoinHandler(name('crew'))],
       logger,
     );
-    const peer = getCoordinator(url, 'peer');
+    const peer = getCoordinator(url(), name('peer'));
     await peer.start();
     try {
-      await peer.joinGroup('crew');
+      await peer.joinGroup(name('crew'));
       await waitFor(() => handlerEntered, 2000, 'the handler to run');
       forget(app);
       const closed = await Promise.race([app.close().then(() => true), sleep(1500).then(() => false)]);
       expect(closed, 'app.close() still pending 1.5 s after it began (shutdown.timeoutMs = 100)').toBe(true);
       expect(app.get(Coordinator).isStarted).toBe(false);
       expect(logger.messages('warn').join('\n')).toMatch(
-        /The watchers run of member closing still running 100 ms after shutdown began/,
+        new RegExp(`The watchers run of member ${CLOSING} still running 100 ms after shutdown began`),
       );
     } finally {
       await peer.stop();
@@ -227,29 +255,35 @@ describe('shutdown is bounded by shutdown.timeoutMs', () => {
   });
 });
 
-describe('shutdown and @WithLock() calls still waiting for their lock', () => {
-  @Injectable()
-  class NightlyJob {
-    runs = 0;
-    @WithLock('nightly')
-    async run() {
-      this.runs++;
+describe.each(drivers)('shutdown and @WithLock() calls still waiting for their lock on $name', (driver) => {
+  /** A job guarded by @WithLock(`lockName`). */
+  function nightlyJobClass(lockName: string) {
+    @Injectable()
+    class NightlyJob {
+      runs = 0;
+      @WithLock(lockName)
+      async run() {
+        this.runs++;
+      }
     }
+    return NightlyJob;
   }
 
-  async function heldBy(url: string, memberId: string) {
+  async function heldBy(url: string, memberId: string, lockName: string) {
     const holder = getCoordinator(url, memberId);
     await holder.start();
-    const lock = holder.getLock('nightly');
+    const lock = holder.getLock(lockName);
     expect(await lock.acquire()).toBe(true);
     return { holder, lock };
   }
 
   it('give up as soon as shutdown begins: app.close() does not wait for them, and they reject naming the method and the lock', async () => {
-    const url = memoryUrl();
-    const { holder, lock } = await heldBy(url, 'holder');
+    const { url, name } = testBackend(driver);
+    const NIGHTLY = name('nightly');
+    const NightlyJob = nightlyJobClass(NIGHTLY);
+    const { holder, lock } = await heldBy(url(), name('holder'), NIGHTLY);
     try {
-      const app = await start({ url, shutdown: { timeoutMs: 3000 } }, [NightlyJob]);
+      const app = await start({ url: url(), shutdown: { timeoutMs: 3000 } }, [NightlyJob]);
       const job = app.get(NightlyJob);
       const call = job.run().catch((error: unknown) => error);
       await sleep(50); // queued behind 'holder'
@@ -261,7 +295,9 @@ describe('shutdown and @WithLock() calls still waiting for their lock', () => {
       expect(error).toBeInstanceOf(CoordinationError);
       expect(error).not.toBeInstanceOf(LockAcquireFailedError);
       expect(String(error)).toMatch(
-        /@WithLock\(\) on NightlyJob\.run gave up waiting for lock nightly: the application is shutting down/,
+        new RegExp(
+          `@WithLock\\(\\) on NightlyJob\\.run gave up waiting for lock ${NIGHTLY}: the application is shutting down`,
+        ),
       );
       expect(job.runs).toBe(0);
     } finally {
@@ -271,24 +307,26 @@ describe('shutdown and @WithLock() calls still waiting for their lock', () => {
   });
 
   it('a lock granted after its call gave up is released at once, and a call made during shutdown gives up at once', async () => {
-    const url = memoryUrl();
-    const { holder, lock } = await heldBy(url, 'holder');
+    const { url, name } = testBackend(driver);
+    const NIGHTLY = name('nightly');
+    const NightlyJob = nightlyJobClass(NIGHTLY);
+    const { holder, lock } = await heldBy(url(), name('holder'), NIGHTLY);
     const seen: { freedAfterGrant?: boolean; late?: unknown } = {};
     @Injectable()
     class ReleasesAtShutdown implements OnApplicationShutdown {
-      constructor(private readonly job: NightlyJob) {}
+      constructor(@Inject(NightlyJob) private readonly job: InstanceType<typeof NightlyJob>) {}
       // Runs before CoordinationModule's own shutdown hook, while the coordinator is still started.
       async onApplicationShutdown() {
-        await lock.release(); // the memory backend grants 'nightly' to the abandoned call's handle now
+        await lock.release(); // the memory backend grants the lock to the abandoned call's handle now
         await sleep(20);
-        const probe = holder.getLock('nightly');
+        const probe = holder.getLock(NIGHTLY);
         seen.freedAfterGrant = await probe.acquire({ blocking: false });
         if (seen.freedAfterGrant) await probe.release();
         seen.late = await this.job.run().catch((error: unknown) => error);
       }
     }
     try {
-      const app = await start({ url }, [NightlyJob, ReleasesAtShutdown]);
+      const app = await start({ url: url() }, [NightlyJob, ReleasesAtShutdown]);
       const call = app
         .get(NightlyJob)
         .run()
@@ -296,10 +334,10 @@ describe('shutdown and @WithLock() calls still waiting for their lock', () => {
       await sleep(50);
       forget(app);
       await app.close();
-      expect(String(await call)).toMatch(/gave up waiting for lock nightly/);
+      expect(String(await call)).toMatch(new RegExp(`gave up waiting for lock ${NIGHTLY}`));
       expect(seen.freedAfterGrant, 'the abandoned call kept the lock it was granted').toBe(true);
       expect(String(seen.late)).toMatch(
-        /NightlyJob\.run gave up waiting for lock nightly: the application is shutting down/,
+        new RegExp(`NightlyJob\\.run gave up waiting for lock ${NIGHTLY}: the application is shutting down`),
       );
       expect(app.get(NightlyJob).runs).toBe(0);
     } finally {

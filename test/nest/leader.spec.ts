@@ -11,74 +11,78 @@ import {
   Leader,
   LeaderElected,
 } from '../../lib/index.js';
-import { createApp, memoryUrl, sleep, waitFor } from './support.js';
+import { drivers, testBackend } from '../support/drivers.js';
+import { createApp, sleep, waitFor } from './support.js';
 
-const GROUP = 'reports';
+/** The jobs, each guarded by @Leader(group). */
+function leaderJobs(group: string) {
+  @Injectable()
+  class ReportJob {
+    runs = 0;
+    @Leader(group)
+    async report(label: string) {
+      this.runs++;
+      return `report ${label}`;
+    }
+    @Leader(group)
+    sync() {
+      return 42;
+    }
+    @Leader(group)
+    fail() {
+      throw new Error('report failed');
+    }
+  }
 
-@Injectable()
-class ReportJob {
-  runs = 0;
-  @Leader(GROUP)
-  async report(label: string) {
-    this.runs++;
-    return `report ${label}`;
+  /** @Leader written above @Interval: applied last. */
+  @Injectable()
+  class LeaderOverInterval {
+    runs = 0;
+    @Leader(group)
+    @Interval(20)
+    tick() {
+      this.runs++;
+    }
   }
-  @Leader(GROUP)
-  sync() {
-    return 42;
-  }
-  @Leader(GROUP)
-  fail() {
-    throw new Error('report failed');
-  }
-}
 
-/** @Leader written above @Interval: applied last. */
-@Injectable()
-class LeaderOverInterval {
-  runs = 0;
-  @Leader(GROUP)
-  @Interval(20)
-  tick() {
-    this.runs++;
+  /** @Interval written above @Leader: applied last. */
+  @Injectable()
+  class IntervalOverLeader {
+    runs = 0;
+    @Interval(20)
+    @Leader(group)
+    tick() {
+      this.runs++;
+    }
   }
-}
 
-/** @Interval written above @Leader: applied last. */
-@Injectable()
-class IntervalOverLeader {
-  runs = 0;
-  @Interval(20)
-  @Leader(GROUP)
-  tick() {
-    this.runs++;
+  @Injectable()
+  class LeaderTimeouts {
+    over = 0;
+    under = 0;
+    @Leader(group)
+    @Timeout(30)
+    first() {
+      this.over++;
+    }
+    @Timeout(30)
+    @Leader(group)
+    second() {
+      this.under++;
+    }
   }
-}
 
-@Injectable()
-class LeaderTimeouts {
-  over = 0;
-  under = 0;
-  @Leader(GROUP)
-  @Timeout(30)
-  first() {
-    this.over++;
+  @Injectable()
+  class LeaderCron {
+    runs = 0;
+    @Leader(group)
+    @Cron('* * * * * *', { name: 'leader-cron' })
+    everySecond() {
+      this.runs++;
+    }
   }
-  @Timeout(30)
-  @Leader(GROUP)
-  second() {
-    this.under++;
-  }
-}
 
-@Injectable()
-class LeaderCron {
-  runs = 0;
-  @Leader(GROUP)
-  @Cron('* * * * * *', { name: 'leader-cron' })
-  everySecond() {
-    this.runs++;
-  }
+  return { ReportJob, LeaderOverInterval, IntervalOverLeader, LeaderTimeouts, LeaderCron };
 }
 
 const apps: TestingModule[] = [];
@@ -101,9 +105,16 @@ function member(
   });
 }
 
-describe('@Leader()', () => {
+describe.each(drivers)('@Leader() on $name', (driver) => {
+  /** This test's backend, and its jobs guarded by @Leader() of a group unique to the test. */
+  function setup() {
+    const backend = testBackend(driver);
+    return { ...backend, GROUP: backend.name('reports'), ...leaderJobs(backend.name('reports')) };
+  }
+
   it('a lone instance leads right after bootstrap and runs the method', async () => {
-    const app = await member(memoryUrl(), 'solo', [ReportJob]);
+    const { url, name, GROUP, ReportJob } = setup();
+    const app = await member(url(), name('solo'), [ReportJob]);
     const job = app.get(ReportJob);
     expect(app.get(Coordinator).isLeaderOf(GROUP)).toBe(true);
     expect(await job.report('a')).toBe('report a');
@@ -111,13 +122,13 @@ describe('@Leader()', () => {
     await expect(job.fail()).rejects.toThrow('report failed');
     expect(job.runs).toBe(1);
     // The module joined the group it runs for.
-    expect(await app.get(Coordinator).getMembers(GROUP)).toEqual(new Set(['solo']));
+    expect(await app.get(Coordinator).getMembers(GROUP)).toEqual(new Set([name('solo')]));
   });
 
   it('two applications on one backend: only the leader runs it, the other takes over when the leader closes', async () => {
-    const url = memoryUrl();
-    const first = await member(url, 'first', [ReportJob]);
-    const second = await member(url, 'second', [ReportJob]);
+    const { url, name, GROUP, ReportJob } = setup();
+    const first = await member(url(), name('first'), [ReportJob]);
+    const second = await member(url(), name('second'), [ReportJob]);
     const [a, b] = [first.get(ReportJob), second.get(ReportJob)];
     expect(a).not.toBe(b);
 
@@ -136,11 +147,12 @@ describe('@Leader()', () => {
     await waitFor(() => second.get(Coordinator).isLeaderOf(GROUP), 2000, 'the second member to lead');
     expect(await b.report('y')).toBe('report y');
     expect(b.runs).toBe(1);
-    expect(elected.map((e) => e.memberId)).toEqual(['second']);
+    expect(elected.map((e) => e.memberId)).toEqual([name('second')]);
   });
 
   it('a method called after close resolves to undefined without running', async () => {
-    const app = await member(memoryUrl(), 'm', [ReportJob]);
+    const { url, name, ReportJob } = setup();
+    const app = await member(url(), name('m'), [ReportJob]);
     const job = app.get(ReportJob);
     await app.close();
     apps.splice(0);
@@ -149,6 +161,7 @@ describe('@Leader()', () => {
   });
 
   it('a call from a constructor, before any application owns the instance, resolves to undefined without running', async () => {
+    const { url, name, GROUP } = setup();
     let early: Promise<unknown> | undefined;
     @Injectable()
     class EagerJob {
@@ -162,26 +175,21 @@ describe('@Leader()', () => {
         return 'ran';
       }
     }
-    const app = await member(memoryUrl(), 'eager', [EagerJob]);
+    const app = await member(url(), name('eager'), [EagerJob]);
     expect(await early).toBeUndefined();
     expect(app.get(EagerJob).runs).toBe(0);
     // Once bootstrapped, the same instance leads.
     expect(await app.get(EagerJob).report()).toBe('ran');
   });
 
-  it('an instance made with new, outside any application, leads nothing', async () => {
-    const job = new ReportJob();
-    expect(await job.report('outside Nest')).toBeUndefined();
-    expect(job.runs).toBe(0);
-  });
-
   it.each([
-    ['@Leader over @Interval', LeaderOverInterval],
-    ['@Interval over @Leader', IntervalOverLeader],
-  ])('%s: only the leader application runs the interval, and the follower takes over', async (_, Job) => {
-    const url = memoryUrl();
-    const first = await member(url, 'first', [Job]);
-    const second = await member(url, 'second', [Job]);
+    ['@Leader over @Interval', 'LeaderOverInterval'],
+    ['@Interval over @Leader', 'IntervalOverLeader'],
+  ] as const)('%s: only the leader application runs the interval, and the follower takes over', async (_, job) => {
+    const { url, name, ...jobs } = setup();
+    const Job = jobs[job];
+    const first = await member(url(), name('first'), [Job]);
+    const second = await member(url(), name('second'), [Job]);
     // @nestjs/schedule still found the interval on the guarded method (its metadata was copied).
     expect(first.get(SchedulerRegistry).getIntervals()).toHaveLength(3);
     await sleep(200);
@@ -194,18 +202,18 @@ describe('@Leader()', () => {
   });
 
   it('stacks with @Timeout in either order', async () => {
-    const url = memoryUrl();
-    const first = await member(url, 'first', [LeaderTimeouts]);
-    const second = await member(url, 'second', [LeaderTimeouts]);
+    const { url, name, LeaderTimeouts } = setup();
+    const first = await member(url(), name('first'), [LeaderTimeouts]);
+    const second = await member(url(), name('second'), [LeaderTimeouts]);
     await sleep(150);
     expect([first.get(LeaderTimeouts).over, first.get(LeaderTimeouts).under]).toEqual([1, 1]);
     expect([second.get(LeaderTimeouts).over, second.get(LeaderTimeouts).under]).toEqual([0, 0]);
   });
 
   it('stacks with @Cron', async () => {
-    const url = memoryUrl();
-    const first = await member(url, 'first', [LeaderCron]);
-    const second = await member(url, 'second', [LeaderCron]);
+    const { url, name, LeaderCron } = setup();
+    const first = await member(url(), name('first'), [LeaderCron]);
+    const second = await member(url(), name('second'), [LeaderCron]);
     expect(first.get(SchedulerRegistry).getCronJob('leader-cron')).toBeDefined();
     await waitFor(() => first.get(LeaderCron).runs > 0, 2500, 'the cron to fire');
     await sleep(50);
@@ -213,45 +221,60 @@ describe('@Leader()', () => {
   });
 
   it('guards @Interval methods even when the application imports ScheduleModule itself, before CoordinationModule', async () => {
-    const url = memoryUrl();
+    const { url, name, IntervalOverLeader } = setup();
     const app = (memberId: string) =>
       createApp(
         [
           ScheduleModule.forRoot(),
-          CoordinationModule.forRoot({ url, memberId, watchers: { intervalMs: 50 }, importScheduleModule: false }),
+          CoordinationModule.forRoot({
+            url: url(),
+            memberId,
+            watchers: { intervalMs: 50 },
+            importScheduleModule: false,
+          }),
         ],
         [IntervalOverLeader],
       ).then((created) => (apps.push(created), created));
-    const first = await app('first');
-    const second = await app('second');
+    const first = await app(name('first'));
+    const second = await app(name('second'));
     await sleep(200);
     expect(first.get(IntervalOverLeader).runs).toBeGreaterThan(2);
     expect(second.get(IntervalOverLeader).runs).toBe(0);
   });
 
   it('guards @Interval methods when CoordinationModule is not global and imported by a feature module', async () => {
-    const url = memoryUrl();
+    const { url, name, LeaderOverInterval } = setup();
     const app = (memberId: string) => {
       @Module({
-        imports: [CoordinationModule.forRoot({ url, memberId, watchers: { intervalMs: 50 }, isGlobal: false })],
+        imports: [CoordinationModule.forRoot({ url: url(), memberId, watchers: { intervalMs: 50 }, isGlobal: false })],
         providers: [LeaderOverInterval],
       })
       class FeatureModule {}
       return createApp([FeatureModule]).then((created) => (apps.push(created), created));
     };
-    const first = await app('first');
-    const second = await app('second');
+    const first = await app(name('first'));
+    const second = await app(name('second'));
     await sleep(200);
     expect(first.get(LeaderOverInterval).runs).toBeGreaterThan(2);
     expect(second.get(LeaderOverInterval).runs).toBe(0);
   });
 
   it('a member outside Nest can see who leads', async () => {
-    const url = memoryUrl();
-    await member(url, 'nest-leader', [ReportJob]);
-    const outsider = getCoordinator(url, 'outsider');
+    const { url, name, GROUP, ReportJob } = setup();
+    await member(url(), name('nest-leader'), [ReportJob]);
+    const outsider = getCoordinator(url(), name('outsider'));
     await outsider.start();
-    expect(await outsider.getLeader(GROUP)).toBe('nest-leader');
+    expect(await outsider.getLeader(GROUP)).toBe(name('nest-leader'));
     await outsider.stop();
+  });
+});
+
+// Reaches no backend, so it runs once rather than per driver.
+describe('@Leader() outside Nest', () => {
+  it('an instance made with new, outside any application, leads nothing', async () => {
+    const { ReportJob } = leaderJobs('reports');
+    const job = new ReportJob();
+    expect(await job.report('outside Nest')).toBeUndefined();
+    expect(job.runs).toBe(0);
   });
 });

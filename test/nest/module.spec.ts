@@ -15,7 +15,8 @@ import {
   OnMemberJoined,
   WithLock,
 } from '../../lib/index.js';
-import { compileApp, createApp, memoryUrl } from './support.js';
+import { drivers, memoryDriver, type TestBackend, testBackend } from '../support/drivers.js';
+import { compileApp, createApp } from './support.js';
 
 const apps: TestingModule[] = [];
 async function start(...args: Parameters<typeof createApp>) {
@@ -35,30 +36,22 @@ class NeedsCoordinator {
   ) {}
 }
 
-describe('CoordinationModule.forRoot', () => {
+describe.each(drivers)('CoordinationModule.forRoot on $name', (driver) => {
   it('provides one started Coordinator, injectable by its class and by @InjectCoordinator()', async () => {
-    const url = memoryUrl();
-    const app = await start([CoordinationModule.forRoot({ url, memberId: 'm1' })], [NeedsCoordinator]);
+    const { url, name } = testBackend(driver);
+    const app = await start([CoordinationModule.forRoot({ url: url(), memberId: name('m1') })], [NeedsCoordinator]);
     const consumer = app.get(NeedsCoordinator);
     expect(consumer.byClass).toBeInstanceOf(Coordinator);
     expect(consumer.byDecorator).toBe(consumer.byClass);
     expect(app.get(Coordinator)).toBe(consumer.byClass);
-    expect(consumer.byClass.memberId).toBe('m1');
+    expect(consumer.byClass.memberId).toBe(name('m1'));
     expect(consumer.byClass.isStarted).toBe(true);
-  });
-
-  it('defaults to memory:// and a member id of host name, pid and a random suffix', async () => {
-    const a = await start([CoordinationModule.forRoot()]);
-    const b = await start([CoordinationModule.forRoot({})]);
-    const id = a.get(Coordinator).memberId;
-    expect(id).toContain(`-${process.pid}-`);
-    expect(id).not.toBe(b.get(Coordinator).memberId);
   });
 
   it('is global by default, so a feature module can inject the coordinator', async () => {
     @Module({ providers: [NeedsCoordinator] })
     class FeatureModule {}
-    const app = await start([CoordinationModule.forRoot({ url: memoryUrl() }), FeatureModule]);
+    const app = await start([CoordinationModule.forRoot({ url: testBackend(driver).url() }), FeatureModule]);
     expect(app.get(NeedsCoordinator).byClass).toBe(app.get(Coordinator));
   });
 
@@ -66,29 +59,30 @@ describe('CoordinationModule.forRoot', () => {
     @Module({ providers: [NeedsCoordinator] })
     class FeatureModule {}
     await expect(
-      compileApp([CoordinationModule.forRoot({ url: memoryUrl(), isGlobal: false }), FeatureModule]),
+      compileApp([CoordinationModule.forRoot({ url: testBackend(driver).url(), isGlobal: false }), FeatureModule]),
     ).rejects.toThrow(/Coordinator/);
   });
 
   it('joins the configured groups with their capabilities at bootstrap and leaves them at close', async () => {
-    const url = memoryUrl();
+    const { url, name } = testBackend(driver);
+    const [API, ALL, API_1] = [name('api'), name('all'), name('api-1')];
     const app = await createApp([
       CoordinationModule.forRoot({
-        url,
-        memberId: 'api-1',
-        groups: [{ groupId: 'api', capabilities: { role: 'api', v: 2 } }, { groupId: 'all' }],
+        url: url(),
+        memberId: API_1,
+        groups: [{ groupId: API, capabilities: { role: 'api', v: 2 } }, { groupId: ALL }],
       }),
     ]);
-    const observer = getCoordinator(url, 'observer');
+    const observer = getCoordinator(url(), name('observer'));
     await observer.start();
     try {
-      expect(await observer.getMembers('api')).toEqual(new Set(['api-1']));
-      expect(await observer.getMemberCapabilities('api', 'api-1')).toEqual({ role: 'api', v: 2 });
-      expect(await observer.getMembers('all')).toEqual(new Set(['api-1']));
-      expect(app.get(Coordinator).groups).toEqual(new Set(['api', 'all']));
+      expect(await observer.getMembers(API)).toEqual(new Set([API_1]));
+      expect(await observer.getMemberCapabilities(API, API_1)).toEqual({ role: 'api', v: 2 });
+      expect(await observer.getMembers(ALL)).toEqual(new Set([API_1]));
+      expect(app.get(Coordinator).groups).toEqual(new Set([API, ALL]));
       await app.close();
-      expect(await observer.getMembers('api')).toEqual(new Set());
-      expect(await observer.getMembers('all')).toEqual(new Set());
+      expect(await observer.getMembers(API)).toEqual(new Set());
+      expect(await observer.getMembers(ALL)).toEqual(new Set());
       expect(app.get(Coordinator).isStarted).toBe(false);
     } finally {
       await observer.stop();
@@ -96,50 +90,59 @@ describe('CoordinationModule.forRoot', () => {
   });
 });
 
-describe('CoordinationModule.forRootAsync', () => {
-  @Injectable()
-  class AppConfig {
-    readonly url = memoryUrl();
-    readonly memberId = 'from-config';
+describe.each(drivers)('CoordinationModule.forRootAsync on $name', (driver) => {
+  /** A config provider with this test's backend URL and member id, and the module exporting it. */
+  function config(backend: TestBackend) {
+    @Injectable()
+    class AppConfig {
+      readonly url = backend.url();
+      readonly memberId = backend.name('from-config');
+    }
+    @Module({ providers: [AppConfig], exports: [AppConfig] })
+    class ConfigModule {}
+    return { AppConfig, ConfigModule };
   }
-  @Module({ providers: [AppConfig], exports: [AppConfig] })
-  class ConfigModule {}
 
   it('takes options from a factory with injected config', async () => {
+    const backend = testBackend(driver);
+    const { AppConfig, ConfigModule } = config(backend);
     const app = await start([
       CoordinationModule.forRootAsync({
         imports: [ConfigModule],
         inject: [AppConfig],
-        useFactory: async (config: AppConfig): Promise<CoordinationModuleOptions> => ({
+        useFactory: async (config: InstanceType<typeof AppConfig>): Promise<CoordinationModuleOptions> => ({
           url: config.url,
           memberId: config.memberId,
-          groups: [{ groupId: 'async-group' }],
+          groups: [{ groupId: backend.name('async-group') }],
         }),
       }),
     ]);
     const coordinator = app.get(Coordinator);
-    expect(coordinator.memberId).toBe('from-config');
+    expect(coordinator.memberId).toBe(backend.name('from-config'));
     expect(coordinator.isStarted).toBe(true);
-    expect(await coordinator.getMembers('async-group')).toEqual(new Set(['from-config']));
+    expect(await coordinator.getMembers(backend.name('async-group'))).toEqual(new Set([backend.name('from-config')]));
   });
 
   it('takes options from a useClass factory', async () => {
+    const { url, name } = testBackend(driver);
     @Injectable()
     class OptionsFactory implements CoordinationOptionsFactory {
       createCoordinationOptions(): CoordinationModuleOptions {
-        return { url: memoryUrl(), memberId: 'from-class' };
+        return { url: url(), memberId: name('from-class') };
       }
     }
     const app = await start([CoordinationModule.forRootAsync({ useClass: OptionsFactory })]);
-    expect(app.get(Coordinator).memberId).toBe('from-class');
+    expect(app.get(Coordinator).memberId).toBe(name('from-class'));
   });
 
   it('takes options from an existing provider (useExisting), and accepts isGlobal', async () => {
+    const backend = testBackend(driver);
+    const { AppConfig, ConfigModule } = config(backend);
     @Injectable()
     class SharedOptions implements CoordinationOptionsFactory {
-      constructor(@Inject(AppConfig) private readonly config: AppConfig) {}
+      constructor(@Inject(AppConfig) private readonly config: InstanceType<typeof AppConfig>) {}
       createCoordinationOptions(): CoordinationModuleOptions {
-        return { url: this.config.url, memberId: 'from-existing' };
+        return { url: this.config.url, memberId: backend.name('from-existing') };
       }
     }
     @Module({ imports: [ConfigModule], providers: [SharedOptions], exports: [SharedOptions] })
@@ -151,39 +154,29 @@ describe('CoordinationModule.forRootAsync', () => {
       ],
       [NeedsCoordinator],
     );
-    expect(app.get(NeedsCoordinator).byClass.memberId).toBe('from-existing');
+    expect(app.get(NeedsCoordinator).byClass.memberId).toBe(backend.name('from-existing'));
   });
 });
 
-describe('misconfiguration fails at bootstrap, naming what is wrong', () => {
-  it('an unknown scheme', async () => {
-    await expect(compileApp([CoordinationModule.forRoot({ url: 'nosuch://host' })])).rejects.toThrow(
-      /option url nosuch:\/\/host.*No coordination driver for scheme nosuch:\/\/.*memory:\/\//,
-    );
-  });
-
+describe.each(drivers)('misconfiguration fails at bootstrap, naming what is wrong, on $name', (driver) => {
   it('a bad URL option', async () => {
-    await expect(compileApp([CoordinationModule.forRoot({ url: 'memory://x?timeout=abc' })])).rejects.toThrow(
+    const url = testBackend(driver).url({ timeout: 'abc' });
+    await expect(compileApp([CoordinationModule.forRoot({ url })])).rejects.toThrow(
       /option url .*timeout=abc must be a positive number of seconds/,
     );
   });
 
-  it('a password in the URL is not printed', async () => {
-    const failure = compileApp([CoordinationModule.forRoot({ url: 'nosuch://user:s3cret@host' })]);
-    await expect(failure).rejects.toThrow(/nosuch/);
-    await expect(failure).rejects.not.toThrow(/s3cret/);
-  });
-
   it('a bad module option', async () => {
+    const { url } = testBackend(driver);
     await expect(
-      compileApp([CoordinationModule.forRoot({ url: memoryUrl(), watchers: { intervalMs: -5 } })]),
+      compileApp([CoordinationModule.forRoot({ url: url(), watchers: { intervalMs: -5 } })]),
     ).rejects.toThrow(
       /CoordinationModule option watchers\.intervalMs must be a positive number of milliseconds, got -5/,
     );
     await expect(
-      compileApp([CoordinationModule.forRoot({ heartbeat: { intervalMs: 'fast' as never } })]),
+      compileApp([CoordinationModule.forRoot({ url: url(), heartbeat: { intervalMs: 'fast' as never } })]),
     ).rejects.toThrow(/heartbeat\.intervalMs/);
-    await expect(compileApp([CoordinationModule.forRoot({ groups: [{ groupId: '' }] })])).rejects.toThrow(
+    await expect(compileApp([CoordinationModule.forRoot({ url: url(), groups: [{ groupId: '' }] })])).rejects.toThrow(
       /groups\[0\]\.groupId/,
     );
   });
@@ -193,7 +186,8 @@ describe('misconfiguration fails at bootstrap, naming what is wrong', () => {
     ['heartbeat.intervalMs', { heartbeat: { intervalMs: 2 ** 31 } }],
     ['shutdown.timeoutMs', { shutdown: { timeoutMs: Number.POSITIVE_INFINITY } }],
   ])('%s beyond the longest Node timer (which would fire every 1 ms instead)', async (option, options) => {
-    await expect(compileApp([CoordinationModule.forRoot({ url: memoryUrl(), ...options })])).rejects.toThrow(
+    const url = testBackend(driver).url();
+    await expect(compileApp([CoordinationModule.forRoot({ url, ...options })])).rejects.toThrow(
       new RegExp(`CoordinationModule option ${option.replace('.', '\\.')} must be at most 2147483647 ms`),
     );
   });
@@ -213,16 +207,18 @@ describe('misconfiguration fails at bootstrap, naming what is wrong', () => {
       /option characteristics\[1\] must be one of DISTRIBUTED_ACROSS_THREADS, .*, got "FAST"/,
     ],
   ])('an option of the wrong shape: %s', async (_, options, message) => {
+    const url = testBackend(driver).url();
     await expect(
-      compileApp([CoordinationModule.forRoot({ url: memoryUrl(), ...(options as CoordinationModuleOptions) })]),
+      compileApp([CoordinationModule.forRoot({ url, ...(options as CoordinationModuleOptions) })]),
     ).rejects.toThrow(message);
   });
 
   it('capabilities the backend cannot carry: bootstrap fails naming the group, and the coordinator is stopped again', async () => {
+    const { url, name } = testBackend(driver);
     const app = await compileApp([
       CoordinationModule.forRoot({
-        url: memoryUrl(),
-        groups: [{ groupId: 'bad-caps', capabilities: { when: new Date() } as never }],
+        url: url(),
+        groups: [{ groupId: name('bad-caps'), capabilities: { when: new Date() } as never }],
       }),
     ]);
     await expect(app.init()).rejects.toThrow(/bad-caps/);
@@ -230,40 +226,94 @@ describe('misconfiguration fails at bootstrap, naming what is wrong', () => {
     await app.close();
   });
 
-  it('characteristics the driver lacks: the DriverChosenPoorlyError itself, naming the driver', async () => {
-    const failure = compileApp([
-      CoordinationModule.forRoot({ url: memoryUrl(), characteristics: [Characteristic.DistributedAcrossHosts] }),
-    ]);
-    await expect(failure).rejects.toBeInstanceOf(DriverChosenPoorlyError);
-    await expect(failure).rejects.toThrow(
-      /^Driver memory:\/\/ lacks the required characteristics: DISTRIBUTED_ACROSS_HOSTS$/,
-    );
-  });
-
   it('@Leader() on a request-scoped provider names the class and method', async () => {
+    const { url, name } = testBackend(driver);
     @Injectable({ scope: Scope.REQUEST })
     class ScopedJob {
-      @Leader('g')
+      @Leader(name('g'))
       run() {}
     }
-    const app = await compileApp([CoordinationModule.forRoot({ url: memoryUrl() })], [ScopedJob]);
+    const app = await compileApp([CoordinationModule.forRoot({ url: url() })], [ScopedJob]);
     await expect(app.init()).rejects.toThrow(/@Leader\(\) on ScopedJob\.run: the provider is request-scoped/);
     await app.close();
   });
 
   it('@WithLock() / @OnMemberJoined() on a provider depending on a request-scoped one', async () => {
+    const { url, name } = testBackend(driver);
     @Injectable({ scope: Scope.REQUEST })
     class RequestContext {}
     @Injectable()
     class Consumer {
       constructor(readonly context: RequestContext) {}
-      @WithLock('l')
-      @OnMemberJoined('g')
+      @WithLock(name('l'))
+      @OnMemberJoined(name('g'))
       work() {}
     }
-    const app = await compileApp([CoordinationModule.forRoot({ url: memoryUrl() })], [RequestContext, Consumer]);
+    const app = await compileApp([CoordinationModule.forRoot({ url: url() })], [RequestContext, Consumer]);
     await expect(app.init()).rejects.toThrow(/@WithLock\(\), @OnMemberJoined\(\) on Consumer\.work/);
     await app.close();
+  });
+
+  it('a second ScheduleModule.forRoot() beside the one CoordinationModule imports', async () => {
+    const url = testBackend(driver).url();
+    const app = await compileApp([ScheduleModule.forRoot(), CoordinationModule.forRoot({ url })]);
+    await expect(app.init()).rejects.toThrow(/imports ScheduleModule 2 times.*importScheduleModule: false/);
+    await app.close();
+  });
+
+  it('importScheduleModule: false without a ScheduleModule', async () => {
+    const url = testBackend(driver).url();
+    await expect(compileApp([CoordinationModule.forRoot({ url, importScheduleModule: false })])).rejects.toThrow(
+      /no SchedulerRegistry is available: import ScheduleModule\.forRoot\(\)/,
+    );
+  });
+
+  it('a decorator on a transient provider that depends on a request-scoped one', async () => {
+    const { url, name } = testBackend(driver);
+    @Injectable({ scope: Scope.REQUEST })
+    class RequestContext {}
+    @Injectable({ scope: Scope.TRANSIENT })
+    class TransientJob {
+      constructor(readonly context: RequestContext) {}
+      @Leader(name('g'))
+      run() {}
+    }
+    const app = await compileApp([CoordinationModule.forRoot({ url: url() })], [RequestContext, TransientJob]);
+    await expect(app.init()).rejects.toThrow(/@Leader\(\) on TransientJob\.run: the provider is request-scoped/);
+    await app.close();
+  });
+
+  it('one provider instance shared by two running applications', async () => {
+    const { url, name } = testBackend(driver);
+    class SharedJob {
+      @Leader(name('g'))
+      run() {}
+    }
+    const shared = new SharedJob();
+    await start([CoordinationModule.forRoot({ url: url() })], [{ provide: SharedJob, useValue: shared }]);
+    const second = await compileApp(
+      [CoordinationModule.forRoot({ url: url() })],
+      [{ provide: SharedJob, useValue: shared }],
+    );
+    await expect(second.init()).rejects.toThrow(
+      /SharedJob\.run is already guarded by another application's coordinator/,
+    );
+    await second.close();
+  });
+});
+
+// These reach no backend (an unknown scheme, a decorator's arguments), so they run once rather than per driver.
+describe('misconfiguration that reaches no backend', () => {
+  it('an unknown scheme', async () => {
+    await expect(compileApp([CoordinationModule.forRoot({ url: 'nosuch://host' })])).rejects.toThrow(
+      /option url nosuch:\/\/host.*No coordination driver for scheme nosuch:\/\/.*memory:\/\//,
+    );
+  });
+
+  it('a password in the URL is not printed', async () => {
+    const failure = compileApp([CoordinationModule.forRoot({ url: 'nosuch://user:s3cret@host' })]);
+    await expect(failure).rejects.toThrow(/nosuch/);
+    await expect(failure).rejects.not.toThrow(/s3cret/);
   });
 
   it('decorators refuse bad arguments and non-methods where they are written', () => {
@@ -291,64 +341,50 @@ describe('misconfiguration fails at bootstrap, naming what is wrong', () => {
       return Twice;
     }).toThrow(/@Leader\(\) is applied twice to Twice\.run/);
   });
+});
 
-  it('a second ScheduleModule.forRoot() beside the one CoordinationModule imports', async () => {
-    const app = await compileApp([ScheduleModule.forRoot(), CoordinationModule.forRoot({ url: memoryUrl() })]);
-    await expect(app.init()).rejects.toThrow(/imports ScheduleModule 2 times.*importScheduleModule: false/);
-    await app.close();
+// memory:// by nature: what the module does with no url, and what the memory driver lacks.
+describe('CoordinationModule on memory:// only', () => {
+  it('defaults to memory:// and a member id of host name, pid and a random suffix', async () => {
+    const a = await start([CoordinationModule.forRoot()]);
+    const b = await start([CoordinationModule.forRoot({})]);
+    const id = a.get(Coordinator).memberId;
+    expect(id).toContain(`-${process.pid}-`);
+    expect(id).not.toBe(b.get(Coordinator).memberId);
   });
 
-  it('importScheduleModule: false without a ScheduleModule', async () => {
-    await expect(
-      compileApp([CoordinationModule.forRoot({ url: memoryUrl(), importScheduleModule: false })]),
-    ).rejects.toThrow(/no SchedulerRegistry is available: import ScheduleModule\.forRoot\(\)/);
-  });
-
-  it('a decorator on a transient provider that depends on a request-scoped one', async () => {
-    @Injectable({ scope: Scope.REQUEST })
-    class RequestContext {}
-    @Injectable({ scope: Scope.TRANSIENT })
-    class TransientJob {
-      constructor(readonly context: RequestContext) {}
-      @Leader('g')
-      run() {}
-    }
-    const app = await compileApp([CoordinationModule.forRoot({ url: memoryUrl() })], [RequestContext, TransientJob]);
-    await expect(app.init()).rejects.toThrow(/@Leader\(\) on TransientJob\.run: the provider is request-scoped/);
-    await app.close();
-  });
-
-  it('one provider instance shared by two running applications', async () => {
-    class SharedJob {
-      @Leader('g')
-      run() {}
-    }
-    const shared = new SharedJob();
-    const url = memoryUrl();
-    await start([CoordinationModule.forRoot({ url })], [{ provide: SharedJob, useValue: shared }]);
-    const second = await compileApp([CoordinationModule.forRoot({ url })], [{ provide: SharedJob, useValue: shared }]);
-    await expect(second.init()).rejects.toThrow(
-      /SharedJob\.run is already guarded by another application's coordinator/,
+  it('characteristics the driver lacks: the DriverChosenPoorlyError itself, naming the driver', async () => {
+    const failure = compileApp([
+      CoordinationModule.forRoot({
+        url: testBackend(memoryDriver).url(),
+        characteristics: [Characteristic.DistributedAcrossHosts],
+      }),
+    ]);
+    await expect(failure).rejects.toBeInstanceOf(DriverChosenPoorlyError);
+    await expect(failure).rejects.toThrow(
+      /^Driver memory:\/\/ lacks the required characteristics: DISTRIBUTED_ACROSS_HOSTS$/,
     );
-    await second.close();
   });
 });
 
-describe('one provider instance, one application after another', () => {
+describe.each(drivers)('one provider instance, one application after another, on $name', (driver) => {
   it('once the first application has closed, the next one owns the instance', async () => {
+    const { url, name } = testBackend(driver);
     class SharedJob {
-      @Leader('g')
+      @Leader(name('g'))
       async run() {
         return 'ran';
       }
     }
     const shared = new SharedJob();
-    const url = memoryUrl();
-    const first = await createApp([CoordinationModule.forRoot({ url })], [{ provide: SharedJob, useValue: shared }]);
+    const first = await createApp(
+      [CoordinationModule.forRoot({ url: url() })],
+      [{ provide: SharedJob, useValue: shared }],
+    );
     expect(await shared.run()).toBe('ran');
     await first.close();
     expect(await shared.run()).toBeUndefined();
-    await start([CoordinationModule.forRoot({ url })], [{ provide: SharedJob, useValue: shared }]);
+    await start([CoordinationModule.forRoot({ url: url() })], [{ provide: SharedJob, useValue: shared }]);
     expect(await shared.run()).toBe('ran');
   });
 });

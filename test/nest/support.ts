@@ -1,6 +1,5 @@
 import type { DynamicModule, LoggerService, Provider, Type } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { randomUUID } from 'node:crypto';
 
 /** Collects what Nest's Logger receives, so tests stay quiet and can assert on logs. */
 export class RecordingLogger implements LoggerService {
@@ -47,11 +46,6 @@ export async function createApp(
   const app = await compileApp(imports, providers, logger);
   await app.init();
   return app;
-}
-
-/** A memory backend no other test shares. */
-export function memoryUrl(query = ''): string {
-  return `memory://nest-${randomUUID()}${query}`;
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

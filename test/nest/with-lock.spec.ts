@@ -14,71 +14,76 @@ import {
   LockLost,
   WithLock,
 } from '../../lib/index.js';
-import { createApp, deferred, memoryUrl, RecordingLogger, sleep, waitFor } from './support.js';
+import { drivers, testBackend } from '../support/drivers.js';
+import { createApp, deferred, RecordingLogger, sleep, waitFor } from './support.js';
 
-@Injectable()
-class Ledger {
-  entered = 0;
-  gate = deferred();
-  signals: (AbortSignal | undefined)[] = [];
-  tokens: (bigint | null | undefined)[] = [];
+/** The guarded service, on lock `ledger` and locks `account:<account>` (names unique to the test). */
+function ledgerClass(name: (prefix: string) => string) {
+  @Injectable()
+  class Ledger {
+    entered = 0;
+    gate = deferred();
+    signals: (AbortSignal | undefined)[] = [];
+    tokens: (bigint | null | undefined)[] = [];
 
-  @WithLock('ledger')
-  async settle(value: string) {
-    this.entered++;
-    this.signals.push(currentLockSignal());
-    this.tokens.push(currentLock()?.fencingToken);
-    await this.gate.promise;
-    return `settled ${value}`;
+    @WithLock(name('ledger'))
+    async settle(value: string) {
+      this.entered++;
+      this.signals.push(currentLockSignal());
+      this.tokens.push(currentLock()?.fencingToken);
+      await this.gate.promise;
+      return `settled ${value}`;
+    }
+
+    @WithLock(name('ledger'), { blocking: false, onLocked: 'skip' })
+    async trySkip() {
+      this.entered++;
+      return 'ran';
+    }
+
+    @WithLock(name('ledger'), { blocking: false })
+    async tryThrow() {
+      this.entered++;
+      return 'ran';
+    }
+
+    @WithLock(name('ledger'), { timeoutMs: 150 })
+    async withTimeout() {
+      this.entered++;
+      return 'ran';
+    }
+
+    @WithLock(name('ledger'), { timeoutMs: 150, onLocked: 'skip' })
+    async withTimeoutSkip() {
+      this.entered++;
+      return 'ran';
+    }
+
+    @WithLock(name('ledger'))
+    async explode() {
+      throw new Error('settlement failed');
+    }
+
+    @WithLock((account: string) => name(`account:${account}`))
+    async perAccount(account: string, ms: number) {
+      await sleep(ms);
+      return currentLock()?.name;
+    }
+
+    @WithLock(name('ledger'))
+    async long(ms: number) {
+      const signal = currentLockSignal()!;
+      await sleep(ms);
+      return signal.aborted;
+    }
+
+    @WithLock(name('ledger'), { shared: true })
+    async read(gate: Promise<void>) {
+      await gate;
+      return 'read';
+    }
   }
-
-  @WithLock('ledger', { blocking: false, onLocked: 'skip' })
-  async trySkip() {
-    this.entered++;
-    return 'ran';
-  }
-
-  @WithLock('ledger', { blocking: false })
-  async tryThrow() {
-    this.entered++;
-    return 'ran';
-  }
-
-  @WithLock('ledger', { timeoutMs: 150 })
-  async withTimeout() {
-    this.entered++;
-    return 'ran';
-  }
-
-  @WithLock('ledger', { timeoutMs: 150, onLocked: 'skip' })
-  async withTimeoutSkip() {
-    this.entered++;
-    return 'ran';
-  }
-
-  @WithLock('ledger')
-  async explode() {
-    throw new Error('settlement failed');
-  }
-
-  @WithLock((account: string) => `account:${account}`)
-  async perAccount(account: string, ms: number) {
-    await sleep(ms);
-    return currentLock()?.name;
-  }
-
-  @WithLock('ledger')
-  async long(ms: number) {
-    const signal = currentLockSignal()!;
-    await sleep(ms);
-    return signal.aborted;
-  }
-
-  @WithLock('ledger', { shared: true })
-  async read(gate: Promise<void>) {
-    await gate;
-    return 'read';
-  }
+  return Ledger;
 }
 
 const apps: TestingModule[] = [];
@@ -88,26 +93,28 @@ afterEach(async () => {
   await Promise.all(outsiders.splice(0).map((c) => (c.isStarted ? c.stop() : undefined)));
 });
 
-async function setup(query = '', logger = new RecordingLogger()) {
-  const url = memoryUrl(query);
-  const app = await createApp(
-    [CoordinationModule.forRoot({ url, memberId: 'app', watchers: { intervalMs: 50 } })],
-    [Ledger],
-    logger,
-  );
-  apps.push(app);
-  const outsider = getCoordinator(url, 'outsider');
-  await outsider.start({ startHeart: true });
-  outsiders.push(outsider);
-  return { app, ledger: app.get(Ledger), coordinator: app.get(Coordinator), outsider };
-}
+describe.each(drivers)('@WithLock() on $name', (driver) => {
+  /** A started app holding the Ledger, and a started outsider, on this test's backend with `query`. */
+  async function setup(query: Record<string, string | number> = {}, logger = new RecordingLogger()) {
+    const { url, name } = testBackend(driver);
+    const Ledger = ledgerClass(name);
+    const app = await createApp(
+      [CoordinationModule.forRoot({ url: url(query), memberId: name('app'), watchers: { intervalMs: 50 } })],
+      [Ledger],
+      logger,
+    );
+    apps.push(app);
+    const outsider = getCoordinator(url(query), name('outsider'));
+    await outsider.start({ startHeart: true });
+    outsiders.push(outsider);
+    return { app, ledger: app.get(Ledger), coordinator: app.get(Coordinator), outsider, name, LEDGER: name('ledger') };
+  }
 
-describe('@WithLock()', () => {
   it('holds the lock for the whole call and releases it on return', async () => {
-    const { ledger, outsider } = await setup();
+    const { ledger, outsider, LEDGER } = await setup();
     const call = ledger.settle('a');
     await waitFor(() => ledger.entered === 1);
-    const probe = outsider.getLock('ledger');
+    const probe = outsider.getLock(LEDGER);
     expect(await probe.acquire({ blocking: false })).toBe(false);
     ledger.gate.resolve();
     expect(await call).toBe('settled a');
@@ -127,8 +134,8 @@ describe('@WithLock()', () => {
   });
 
   it("onLocked: 'skip' resolves undefined without running", async () => {
-    const { ledger, outsider } = await setup();
-    const held = outsider.getLock('ledger');
+    const { ledger, outsider, LEDGER } = await setup();
+    const held = outsider.getLock(LEDGER);
     await held.acquire();
     expect(await ledger.trySkip()).toBeUndefined();
     expect(ledger.entered).toBe(0);
@@ -137,19 +144,19 @@ describe('@WithLock()', () => {
   });
 
   it("onLocked: 'throw' (the default) raises LockAcquireFailedError", async () => {
-    const { ledger, outsider } = await setup();
-    const held = outsider.getLock('ledger');
+    const { ledger, outsider, LEDGER } = await setup();
+    const held = outsider.getLock(LEDGER);
     await held.acquire();
     const failure = ledger.tryThrow();
     await expect(failure).rejects.toBeInstanceOf(LockAcquireFailedError);
-    await expect(failure).rejects.toMatchObject({ lockName: 'ledger' });
+    await expect(failure).rejects.toMatchObject({ lockName: LEDGER });
     expect(ledger.entered).toBe(0);
     await held.release();
   });
 
   it('blocks by default until the holder releases', async () => {
-    const { ledger, outsider } = await setup();
-    const held = outsider.getLock('ledger');
+    const { ledger, outsider, LEDGER } = await setup();
+    const held = outsider.getLock(LEDGER);
     await held.acquire();
     ledger.gate.resolve();
     let done = false;
@@ -162,8 +169,8 @@ describe('@WithLock()', () => {
   });
 
   it('gives up after timeoutMs, throwing or skipping', async () => {
-    const { ledger, outsider } = await setup();
-    const held = outsider.getLock('ledger');
+    const { ledger, outsider, LEDGER } = await setup();
+    const held = outsider.getLock(LEDGER);
     await held.acquire();
     const started = Date.now();
     await expect(ledger.withTimeout()).rejects.toBeInstanceOf(LockAcquireFailedError);
@@ -174,61 +181,66 @@ describe('@WithLock()', () => {
   });
 
   it('releases the lock when the method throws', async () => {
-    const { ledger, outsider } = await setup();
+    const { ledger, outsider, LEDGER } = await setup();
     await expect(ledger.explode()).rejects.toThrow('settlement failed');
-    const probe = outsider.getLock('ledger');
+    const probe = outsider.getLock(LEDGER);
     expect(await probe.acquire({ blocking: false })).toBe(true);
     await probe.release();
   });
 
   it('names the lock from the arguments; concurrent calls in one application exclude each other', async () => {
-    const { ledger } = await setup();
+    const { ledger, name } = await setup();
     const started = Date.now();
     const results = await Promise.all([
       ledger.perAccount('acme', 100),
       ledger.perAccount('acme', 100),
       ledger.perAccount('other', 100),
     ]);
-    expect(results).toEqual(['account:acme', 'account:acme', 'account:other']);
+    expect(results).toEqual([name('account:acme'), name('account:acme'), name('account:other')]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
     expect(Date.now() - started).toBeLessThan(400);
   });
 
   it('shared holds run together', async () => {
-    const { ledger, outsider } = await setup();
+    const { ledger, outsider, LEDGER } = await setup();
     const gate = deferred();
     const reads = [ledger.read(gate.promise), ledger.read(gate.promise)];
     await sleep(50);
-    expect(await outsider.getLock('ledger').acquire({ blocking: false, shared: true })).toBe(true);
+    expect(await outsider.getLock(LEDGER).acquire({ blocking: false, shared: true })).toBe(true);
     gate.resolve();
     expect(await Promise.all(reads)).toEqual(['read', 'read']);
   });
 
   it('is kept alive by the heart past lock_timeout (a 2.5 s call with lock_timeout=1)', async () => {
-    const { ledger, coordinator, outsider } = await setup('?lock_timeout=1');
+    const { ledger, coordinator, outsider, LEDGER } = await setup({ lock_timeout: 1 });
     const lost: LockLost[] = [];
     coordinator.events$.subscribe((event) => event instanceof LockLost && lost.push(event));
     const call = ledger.long(2500);
     // Probe past one, and past two, lock timeouts since the acquire.
     for (const waitMs of [1200, 900]) {
       await sleep(waitMs);
-      expect(await outsider.getLock('ledger').acquire({ blocking: false })).toBe(false);
+      expect(await outsider.getLock(LEDGER).acquire({ blocking: false })).toBe(false);
     }
     expect(await call).toBe(false); // the call's signal never aborted
     expect(lost).toEqual([]);
-    const probe = outsider.getLock('ledger');
+    const probe = outsider.getLock(LEDGER);
     expect(await probe.acquire({ blocking: false })).toBe(true);
     await probe.release();
   }, 10_000);
 
   it('without the heart the same call loses its lock (control)', async () => {
-    const url = memoryUrl('?lock_timeout=1');
-    const app = await createApp([CoordinationModule.forRoot({ url, heartbeat: { enabled: false } })], [Ledger]);
+    const { url, name } = testBackend(driver);
+    const Ledger = ledgerClass(name);
+    const app = await createApp(
+      [CoordinationModule.forRoot({ url: url({ lock_timeout: 1 }), heartbeat: { enabled: false } })],
+      [Ledger],
+    );
     apps.push(app);
     expect(await app.get(Ledger).long(1500)).toBe(true); // the call's signal aborted
   });
 
   it('a call from a constructor, before the application owns the instance, rejects: the coordinator is not started', async () => {
+    const { url, name } = testBackend(driver);
     let early: Promise<unknown> | undefined;
     @Injectable()
     class EagerLedger {
@@ -236,13 +248,13 @@ describe('@WithLock()', () => {
       constructor() {
         early = this.settle().catch((error: unknown) => error);
       }
-      @WithLock('ledger')
+      @WithLock(name('ledger'))
       async settle() {
         this.runs++;
         return 'settled';
       }
     }
-    const app = await createApp([CoordinationModule.forRoot({ url: memoryUrl() })], [EagerLedger]);
+    const app = await createApp([CoordinationModule.forRoot({ url: url() })], [EagerLedger]);
     apps.push(app);
     const error = await early;
     expect(error).toBeInstanceOf(CoordinationError);
@@ -261,71 +273,77 @@ describe('@WithLock()', () => {
 
   it('aborts the call signal and reports LockLost when the hold is lost mid-call', async () => {
     const logger = new RecordingLogger();
-    const { ledger, coordinator, outsider } = await setup('?lock_timeout=1', logger);
+    const { ledger, coordinator, outsider, LEDGER } = await setup({ lock_timeout: 1 }, logger);
     const lost: LockLost[] = [];
     coordinator.events$.subscribe((event) => event instanceof LockLost && lost.push(event));
     const call = ledger.settle('doomed');
     await waitFor(() => ledger.entered === 1);
     const signal = ledger.signals[0]!;
-    expect(await outsider.getLock('ledger').break()).toBe(true);
+    expect(await outsider.getLock(LEDGER).break()).toBe(true);
     await waitFor(() => signal.aborted, 2000, 'the lock signal to abort');
-    expect(lost.map((event) => event.name)).toEqual(['ledger']);
-    expect(logger.messages('warn').some((m) => m.includes('lost its hold on lock ledger'))).toBe(true);
+    expect(lost.map((event) => event.name)).toEqual([LEDGER]);
+    expect(logger.messages('warn').some((m) => m.includes(`lost its hold on lock ${LEDGER}`))).toBe(true);
     ledger.gate.resolve();
     expect(await call).toBe('settled doomed');
   });
 });
 
-describe('@WithLock() stacked with @Interval() and @Leader()', () => {
-  @Injectable()
-  class LockedInterval {
-    runs = 0;
-    held: boolean[] = [];
-    @WithLock('tick-lock', { blocking: false, onLocked: 'skip' })
-    @Interval(20)
-    async tick() {
-      this.runs++;
-      this.held.push(currentLock()?.isHeld ?? false);
+describe.each(drivers)('@WithLock() stacked with @Interval() and @Leader() on $name', (driver) => {
+  /** The interval jobs, on locks `tick-lock` and `leader-lock` and group `ops` (names unique to the test). */
+  function tickJobs(name: (prefix: string) => string) {
+    @Injectable()
+    class LockedInterval {
+      runs = 0;
+      held: boolean[] = [];
+      @WithLock(name('tick-lock'), { blocking: false, onLocked: 'skip' })
+      @Interval(20)
+      async tick() {
+        this.runs++;
+        this.held.push(currentLock()?.isHeld ?? false);
+      }
     }
-  }
 
-  @Injectable()
-  class IntervalLocked {
-    runs = 0;
-    held: boolean[] = [];
-    @Interval(20)
-    @WithLock('tick-lock', { blocking: false, onLocked: 'skip' })
-    async tick() {
-      this.runs++;
-      this.held.push(currentLock()?.isHeld ?? false);
+    @Injectable()
+    class IntervalLocked {
+      runs = 0;
+      held: boolean[] = [];
+      @Interval(20)
+      @WithLock(name('tick-lock'), { blocking: false, onLocked: 'skip' })
+      async tick() {
+        this.runs++;
+        this.held.push(currentLock()?.isHeld ?? false);
+      }
     }
-  }
 
-  @Injectable()
-  class LeaderLockedInterval {
-    runs = 0;
-    @Interval(20)
-    @WithLock('leader-lock')
-    @Leader('ops')
-    async tick() {
-      this.runs++;
+    @Injectable()
+    class LeaderLockedInterval {
+      runs = 0;
+      @Interval(20)
+      @WithLock(name('leader-lock'))
+      @Leader(name('ops'))
+      async tick() {
+        this.runs++;
+      }
     }
+
+    return { LockedInterval, IntervalLocked, LeaderLockedInterval };
   }
 
   it.each([
-    ['@WithLock over @Interval', LockedInterval],
-    ['@Interval over @WithLock', IntervalLocked],
-  ])('%s: each run holds the lock, and is skipped while someone else does', async (_, Job) => {
-    const url = memoryUrl();
-    const app = await createApp([CoordinationModule.forRoot({ url, watchers: { intervalMs: 50 } })], [Job]);
+    ['@WithLock over @Interval', 'LockedInterval'],
+    ['@Interval over @WithLock', 'IntervalLocked'],
+  ] as const)('%s: each run holds the lock, and is skipped while someone else does', async (_, jobClass) => {
+    const { url, name } = testBackend(driver);
+    const Job = tickJobs(name)[jobClass];
+    const app = await createApp([CoordinationModule.forRoot({ url: url(), watchers: { intervalMs: 50 } })], [Job]);
     apps.push(app);
     const job = app.get(Job);
     await waitFor(() => job.runs > 2);
     expect(job.held.every(Boolean)).toBe(true);
-    const outsider = getCoordinator(url, 'outsider');
+    const outsider = getCoordinator(url(), name('outsider'));
     await outsider.start();
     outsiders.push(outsider);
-    const lock = outsider.getLock('tick-lock');
+    const lock = outsider.getLock(name('tick-lock'));
     await waitFor(() => lock.acquire({ blocking: false }));
     const before = job.runs;
     await sleep(120);
@@ -335,13 +353,14 @@ describe('@WithLock() stacked with @Interval() and @Leader()', () => {
   });
 
   it('@Leader + @WithLock + @Interval: only the leader runs, under the lock', async () => {
-    const url = memoryUrl();
+    const { url, name } = testBackend(driver);
+    const { LeaderLockedInterval } = tickJobs(name);
     const first = await createApp(
-      [CoordinationModule.forRoot({ url, watchers: { intervalMs: 50 } })],
+      [CoordinationModule.forRoot({ url: url(), watchers: { intervalMs: 50 } })],
       [LeaderLockedInterval],
     );
     const second = await createApp(
-      [CoordinationModule.forRoot({ url, watchers: { intervalMs: 50 } })],
+      [CoordinationModule.forRoot({ url: url(), watchers: { intervalMs: 50 } })],
       [LeaderLockedInterval],
     );
     apps.push(first, second);

@@ -8,10 +8,24 @@ export interface DriverUnderTest {
   url: string;
   /** Whether a separate OS process can share this backend (false for memory://). */
   crossProcess: boolean;
+  /**
+   * A URL for one test: a fresh, empty backend where making one costs nothing
+   * (a new memory:// name). Absent for a network driver, whose tests share its
+   * `url` and keep apart by unique group, lock and member names (`testBackend`).
+   */
+  isolatedUrl?: () => string;
 }
 
+/** The embedded driver; each test may have a backend of its own. */
+export const memoryDriver: DriverUnderTest = {
+  name: 'memory',
+  url: 'memory://conformance',
+  crossProcess: false,
+  isolatedUrl: () => `memory://${uid('test')}`,
+};
+
 /** Every driver the conformance suite runs on. Network drivers add themselves here. */
-export const drivers: DriverUnderTest[] = [{ name: 'memory', url: 'memory://conformance', crossProcess: false }];
+export const drivers: DriverUnderTest[] = [memoryDriver];
 
 /** A unique id, so runs and tests never collide on a shared backend. */
 export function uid(prefix = 'id'): string {
@@ -24,4 +38,35 @@ export function withQuery(url: string, options: Record<string, string | number>)
     .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`)
     .join('&');
   return query ? `${url}${url.includes('?') ? '&' : '?'}${query}` : url;
+}
+
+/** One test's place on a driver's backend: see `testBackend`. */
+export interface TestBackend {
+  /** This test's backend URL, with extra query options (tooz's names and units); the same backend on every call. */
+  url(query?: Record<string, string | number>): string;
+  /**
+   * A group, lock or member name no other test uses, `<prefix>-<uuid>`; the
+   * same name for the same prefix throughout the test.
+   */
+  name(prefix: string): string;
+}
+
+/**
+ * Call once per test: the driver's `isolatedUrl()` (a fresh memory:// backend)
+ * or else its shared `url`, and names unique to the test. Tests use unique
+ * names on every driver, so the memory runs prove they would keep apart on a
+ * shared network backend too (other test files run beside them, and a crashed
+ * run may leave members and locks behind until they expire).
+ */
+export function testBackend(driver: DriverUnderTest): TestBackend {
+  const base = driver.isolatedUrl?.() ?? driver.url;
+  const names = new Map<string, string>();
+  return {
+    url: (query = {}) => withQuery(base, query),
+    name(prefix) {
+      let name = names.get(prefix);
+      if (name === undefined) names.set(prefix, (name = uid(prefix)));
+      return name;
+    },
+  };
 }
