@@ -14,8 +14,8 @@ export const DEFAULT_URL = 'memory://';
 export const DEFAULT_WATCHERS_INTERVAL_MS = 1000;
 /** How long `app.close()` waits for guarded calls still running before it releases their locks anyway. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
-/** The longest delay a Node timer holds; a longer one fires after 1 ms. */
-export const MAX_TIMER_MS = 2_147_483_647;
+/** The longest delay a Node timer holds (the core's limit); a longer one fires after 1 ms. */
+export { MAX_TIMER_MS } from '../core/timeout.js';
 
 /** The Nest logger context of everything this module logs. */
 export const COORDINATION_LOGGER_CONTEXT = 'Coordination';

@@ -1,6 +1,6 @@
-import { MemoryCoordinator } from '../../lib/drivers/memory/index.js';
 import { describe, expect, it, vi } from 'vitest';
-import { CoordinationError, getCoordinator, registerDriver } from '../../lib/index.js';
+import { CoordinationError, getCoordinator } from '../../lib/index.js';
+import { failing, failingUrl } from '../support/failing-driver.js';
 import { sleep, uid, useMemory } from './support.js';
 
 describe('overlapping start() and stop() calls', () => {
@@ -34,23 +34,18 @@ describe('stop() after a backend error', () => {
   const mem = useMemory();
 
   it('a connection error while leaving a group still releases locks, disconnects, and rethrows', async () => {
-    // Simulate a network driver whose connection drops during stop(): subclass the memory driver.
-    class Flaky extends MemoryCoordinator {
-      protected override async backendLeaveGroup(): Promise<void> {
-        throw new Error('Connection is closed.');
-      }
-    }
-    const scheme = 'flakymem';
-    registerDriver(scheme, (url, id, options) => new Flaky(new URL(url.href.replace(scheme, 'memory')), id, options));
-    const url = mem.url().replace('memory', scheme);
+    // A network driver whose connection drops during stop(): the failing:// test driver's leave throws.
+    const url = failingUrl();
     const c = mem.track(getCoordinator(url, uid('m')));
-    const other = await mem.start();
+    const other = mem.track(getCoordinator(url.replace(/^failing:/, 'memory:'), uid('m')));
+    await other.start();
     await c.start();
     const g = uid('g');
     await c.joinGroupCreate(g);
     const name = uid('lock');
     const lock = c.getLock(name);
     expect(await lock.acquire()).toBe(true);
+    failing(c).fail('backendLeaveGroup', new Error('Connection is closed.'));
     await c.stop().catch(() => undefined);
     // A failed leave should not stop stop() from releasing locks and disconnecting.
     expect(c.isStarted).toBe(false);
