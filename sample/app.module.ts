@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
 import { CoordinationModule } from '../lib/index.js';
 import { CleanupJob } from './cleanup.job.js';
 import { ReportJob } from './report.job.js';
@@ -8,6 +9,8 @@ import { WorkItems } from './work-items.service.js';
 
 @Module({
   imports: [
+    // For the @Interval() jobs; CoordinationModule's heart uses it too, and does not import one of its own.
+    ScheduleModule.forRoot(),
     CoordinationModule.forRoot({
       url: process.env.COORDINATION_URL ?? 'memory://',
       groups: [{ groupId: SAMPLE_GROUP, capabilities: { pid: process.pid } }],

@@ -2,10 +2,18 @@
 export const COORDINATION_LEADER = 'coordination:leader';
 export const COORDINATION_WITH_LOCK = 'coordination:with-lock';
 export const COORDINATION_GROUP_EVENTS = 'coordination:group-events';
+/** The key `@Cron()`, `@Interval()` and `@Timeout()` write (`@nestjs/schedule` does not export it). */
+export const SCHEDULE_TYPE_METADATA = 'SCHEDULER_TYPE';
 
-/** Names of the heart's jobs in `@nestjs/schedule`'s `SchedulerRegistry`. */
+/**
+ * Names of the heart's jobs, listed as intervals in the application's
+ * `SchedulerRegistry` when it imports `ScheduleModule.forRoot()`.
+ */
 export const COORDINATION_HEARTBEAT_JOB = 'coordination:heartbeat';
 export const COORDINATION_WATCHERS_JOB = 'coordination:watchers';
+
+/** The deprecated `importScheduleModule` extra, provided only when given, so bootstrap can warn that it is ignored. */
+export const IMPORT_SCHEDULE_MODULE_OPTION = Symbol('IMPORT_SCHEDULE_MODULE_OPTION');
 
 /** The options after defaults and validation (internal). */
 export const RESOLVED_COORDINATION_OPTIONS = Symbol('RESOLVED_COORDINATION_OPTIONS');

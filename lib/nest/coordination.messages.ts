@@ -24,15 +24,19 @@ export const OPTION_BEYOND_TIMER = (option: string, maxMs: number, value: number
 export const COORDINATOR_NOT_CREATED = (url: string, error: unknown): string =>
   `CoordinationModule cannot create a coordinator for option url ${url}: ${describe(error)}`;
 
-export const SCHEDULER_REGISTRY_MISSING = (): string =>
-  'CoordinationModule schedules its heart through @nestjs/schedule, but no SchedulerRegistry is available: ' +
-  'import ScheduleModule.forRoot() in your application, or leave CoordinationModule option importScheduleModule at true';
+export const IMPORT_SCHEDULE_MODULE_IGNORED = (): string =>
+  'CoordinationModule option importScheduleModule is deprecated and ignored: the module never imports ' +
+  'ScheduleModule.forRoot() and works with or without yours; remove the option';
+
+export const SCHEDULE_MODULE_MISSING = (methods: readonly string[]): string =>
+  `${methods.join(', ')} ${methods.length === 1 ? 'is' : 'are'} scheduled with @nestjs/schedule, but the ` +
+  'application does not import ScheduleModule.forRoot(), so nothing runs them (CoordinationModule no longer ' +
+  'imports it for you): add ScheduleModule.forRoot() to your imports';
 
 export const DUPLICATE_SCHEDULE_MODULE = (count: number): string =>
-  `The application imports ScheduleModule ${count} times (CoordinationModule imports ScheduleModule.forRoot() ` +
-  'unless its option importScheduleModule is false). Nest 12 tells dynamic modules apart by reference, so each copy ' +
-  'would run every @Cron()/@Interval()/@Timeout() again: remove your ScheduleModule.forRoot() or pass ' +
-  'importScheduleModule: false to CoordinationModule.forRoot()';
+  `The application imports ScheduleModule ${count} times. Nest 12 tells dynamic modules apart by reference, so ` +
+  'each copy would run every @Cron()/@Interval()/@Timeout() again: import ScheduleModule.forRoot() once ' +
+  '(CoordinationModule does not import it)';
 
 export const NON_STATIC_PROVIDER = (decorators: string, where: string): string =>
   `${decorators} on ${where}: the provider is request-scoped or depends on one, so there is no single instance ` +
@@ -73,6 +77,10 @@ export const HEARTBEAT_FAILED = (memberId: string, error: unknown): string =>
 
 export const WATCHERS_FAILED = (memberId: string, error: unknown): string =>
   `Running the watchers of member ${memberId} failed, retrying at the next tick: ${describe(error)}`;
+
+export const HEARTBEAT_OVERRAN = (memberId: string, tookMs: number, everyMs: number): string =>
+  `Heartbeat of member ${memberId} took ${Math.round(tookMs)} ms, longer than the ${everyMs} ms between beats: ` +
+  'beating again at once; memberships, leaderships and locks may expire if the backend stays this slow';
 
 export const HEARTBEAT_TOO_SLOW = (intervalMs: number, neededMs: number): string =>
   `CoordinationModule option heartbeat.intervalMs is ${intervalMs} ms, but the driver needs a beat every ` +

@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import { ScheduleModule } from '@nestjs/schedule';
+import { IMPORT_SCHEDULE_MODULE_OPTION } from './coordination.constants.js';
 import type {
   CoordinationModuleExtras,
   CoordinationModuleOptions,
@@ -13,13 +13,16 @@ export const {
 } = new ConfigurableModuleBuilder<CoordinationModuleOptions>({ moduleName: 'Coordination' })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createCoordinationOptions')
-  .setExtras<CoordinationModuleExtras>({ isGlobal: true, importScheduleModule: true }, (definition, extras) => ({
+  // `importScheduleModule` is listed (undefined) so that it is taken out of the options in both forRoot and forRootAsync.
+  .setExtras<CoordinationModuleExtras>({ isGlobal: true, importScheduleModule: undefined }, (definition, extras) => ({
     ...definition,
     global: extras.isGlobal ?? true,
-    imports: [
-      ...(definition.imports ?? []),
-      // The heart's jobs live in SchedulerRegistry, which only ScheduleModule.forRoot() provides.
-      ...((extras.importScheduleModule ?? true) ? [ScheduleModule.forRoot()] : []),
+    // No ScheduleModule.forRoot() here: the heart uses the application's SchedulerRegistry, or one of its own.
+    providers: [
+      ...(definition.providers ?? []),
+      ...(extras.importScheduleModule !== undefined
+        ? [{ provide: IMPORT_SCHEDULE_MODULE_OPTION, useValue: extras.importScheduleModule }]
+        : []),
     ],
   }))
   .build();

@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { Coordinator } from '../core/coordinator.js';
 import { CoordinationExplorer } from './coordination.explorer.js';
 import { CoordinationHeart } from './coordination.heart.js';
+import { CoordinationShutdown } from './coordination.shutdown.js';
 import {
   type COORDINATION_ASYNC_OPTIONS_TYPE,
   type COORDINATION_OPTIONS_TYPE,
@@ -12,11 +13,14 @@ import { CoordinationMetadataAccessor } from './coordination-metadata.accessor.j
 import { coordinatorProvider, resolvedOptionsProvider } from './coordinator.provider.js';
 import { GuardedCalls } from './guarded-calls.js';
 import { GuardedMethodRunner } from './guarded-method.runner.js';
+import { HeartScheduler } from './heart.scheduler.js';
+import { MemberGroups } from './member-groups.js';
 
 /**
  * Distributed coordination for a Nest application: a `Coordinator` to
  * inject, `@Leader()`, `@WithLock()` and group-event handlers, and a heart
- * that keeps it all alive through `@nestjs/schedule`.
+ * that keeps it all alive. It works with or without the application's own
+ * `ScheduleModule.forRoot()`, in any import order, and never imports one.
  *
  * ```ts
  * CoordinationModule.forRoot({ url: 'redis://localhost:6379', groups: [{ groupId: 'workers' }] })
@@ -31,6 +35,9 @@ import { GuardedMethodRunner } from './guarded-method.runner.js';
     CoordinationMetadataAccessor,
     GuardedCalls,
     GuardedMethodRunner,
+    MemberGroups,
+    HeartScheduler,
+    CoordinationShutdown,
     CoordinationHeart,
     CoordinationExplorer,
   ],

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
+import { ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
 import type { TestingModule } from '@nestjs/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -26,10 +26,35 @@ afterEach(async () => {
   await Promise.all(apps.splice(0).map((app) => app.close()));
 });
 
-async function start(options: CoordinationModuleOptions, providers: unknown[] = [], logger = new RecordingLogger()) {
-  const app = await createApp([CoordinationModule.forRoot(options)], providers as never, logger);
+async function start(
+  options: CoordinationModuleOptions,
+  providers: unknown[] = [],
+  logger = new RecordingLogger(),
+  { ownScheduleModule = false } = {},
+) {
+  const coordination = CoordinationModule.forRoot(options);
+  const imports = ownScheduleModule ? [coordination, ScheduleModule.forRoot()] : [coordination];
+  const app = await createApp(imports, providers as never, logger);
   apps.push(app);
   return app;
+}
+
+/** Start times and durations of each `heartbeat()` call from now on, each made to take `slowMs(n)` ms more. */
+function timeBeats(coordinator: Coordinator, slowMs: (n: number) => number = () => 0) {
+  const beats: { startedAt: number; endedAt?: number }[] = [];
+  const original = coordinator.heartbeat.bind(coordinator);
+  vi.spyOn(coordinator, 'heartbeat').mockImplementation(async () => {
+    const beat: { startedAt: number; endedAt?: number } = { startedAt: performance.now() };
+    beats.push(beat);
+    try {
+      const delay = slowMs(beats.length);
+      if (delay > 0) await sleep(delay);
+      return await original();
+    } finally {
+      beat.endedAt = performance.now();
+    }
+  });
+  return beats;
 }
 
 function forget(app: TestingModule) {
@@ -37,8 +62,10 @@ function forget(app: TestingModule) {
 }
 
 describe.each(drivers)('the heart on $name', (driver) => {
-  it('registers heartbeat and watchers as named intervals in SchedulerRegistry, and removes them at close', async () => {
-    const app = await start({ url: testBackend(driver).url(), watchers: { intervalMs: 50 } });
+  it('lists heartbeat and watchers as named intervals in the application’s SchedulerRegistry, and removes them at close', async () => {
+    const app = await start({ url: testBackend(driver).url(), watchers: { intervalMs: 50 } }, [], undefined, {
+      ownScheduleModule: true,
+    });
     const registry = app.get(SchedulerRegistry);
     expect(registry.getIntervals()).toEqual(
       expect.arrayContaining([COORDINATION_HEARTBEAT_JOB, COORDINATION_WATCHERS_JOB]),
@@ -50,16 +77,19 @@ describe.each(drivers)('the heart on $name', (driver) => {
     expect(registry.doesExist('interval', COORDINATION_WATCHERS_JOB)).toBe(false);
   });
 
-  it('calls the public heartbeat() and runWatchers() at each tick, and nothing after close', async () => {
-    // lock_timeout=0.2 → the driver asks for a beat every 100 ms.
+  it('calls the public heartbeat() and runWatchers() at each tick, no more often than asked, and nothing after close', async () => {
+    // lock_timeout=0.2 → the driver asks for a beat every 100 ms; the watchers run every 50 ms.
     const app = await start({ url: testBackend(driver).url({ lock_timeout: 0.2 }), watchers: { intervalMs: 50 } });
     const coordinator = app.get(Coordinator);
     const beats = vi.spyOn(coordinator, 'heartbeat');
     const watches = vi.spyOn(coordinator, 'runWatchers');
-    await sleep(560);
-    expect(beats.mock.calls.length).toBeGreaterThanOrEqual(4);
-    expect(beats.mock.calls.length).toBeLessThanOrEqual(6);
-    expect(watches.mock.calls.length).toBeGreaterThanOrEqual(8);
+    const since = performance.now();
+    // The lower bound: the heart runs both jobs (waiting on the calls, not a fixed sleep, so a slow CPU only delays it).
+    await waitFor(() => beats.mock.calls.length >= 4 && watches.mock.calls.length >= 8, 10_000, 'beats and runs');
+    // The upper bound: never more often than the intervals allow (a tick may run at most once per interval).
+    const elapsed = performance.now() - since;
+    expect(beats.mock.calls.length).toBeLessThanOrEqual(Math.floor(elapsed / 100) + 1);
+    expect(watches.mock.calls.length).toBeLessThanOrEqual(Math.floor(elapsed / 50) + 1);
     await app.close();
     forget(app);
     const [beatsAtClose, watchesAtClose] = [beats.mock.calls.length, watches.mock.calls.length];
@@ -72,17 +102,22 @@ describe.each(drivers)('the heart on $name', (driver) => {
   it('beats at heartbeat.intervalMs when given, and warns when that is slower than the driver needs', async () => {
     const logger = new RecordingLogger();
     const url = testBackend(driver).url({ lock_timeout: 1 });
+    const startedAt = performance.now();
     const app = await start({ url, heartbeat: { intervalMs: 700 } }, [], logger);
-    const beats = vi.spyOn(app.get(Coordinator), 'heartbeat');
-    await sleep(800);
-    expect(beats).toHaveBeenCalledTimes(1);
+    const beats = timeBeats(app.get(Coordinator));
     expect(logger.messages('warn').join('\n')).toMatch(
       /heartbeat\.intervalMs is 700 ms, but the driver needs a beat every 500 ms/,
     );
+    await waitFor(() => beats.length >= 2, 5000, 'two beats');
+    // At 700 ms, not the 500 ms the driver asks for: the first due 700 ms after bootstrap, the next 700 ms later.
+    expect(beats[0]!.startedAt - startedAt).toBeGreaterThanOrEqual(690);
+    expect(beats[1]!.startedAt - beats[0]!.startedAt).toBeGreaterThanOrEqual(690);
   });
 
   it('does not beat with heartbeat.enabled: false', async () => {
-    const app = await start({ url: testBackend(driver).url(), heartbeat: { enabled: false } });
+    const app = await start({ url: testBackend(driver).url(), heartbeat: { enabled: false } }, [], undefined, {
+      ownScheduleModule: true,
+    });
     const registry = app.get(SchedulerRegistry);
     expect(registry.doesExist('interval', COORDINATION_HEARTBEAT_JOB)).toBe(false);
     expect(registry.doesExist('interval', COORDINATION_WATCHERS_JOB)).toBe(true);
@@ -107,6 +142,29 @@ describe.each(drivers)('the heart on $name', (driver) => {
     await app.close();
     forget(app);
     expect(seen).toEqual(['bootstrap started=true leads=true', 'shutdown started=true']);
+  });
+});
+
+describe.each(drivers)('the heart subtracts the time a beat took, as tooz’s does, on $name', (driver) => {
+  it('the next beat is due intervalMs after the last one began; one slower than that is followed at once', async () => {
+    const logger = new RecordingLogger();
+    const app = await start({ url: testBackend(driver).url(), heartbeat: { intervalMs: 400 } }, [], logger);
+    const coordinator = app.get(Coordinator);
+    // The 1st beat takes 250 ms (less than the interval), the 2nd 500 ms (more), the others no extra time.
+    const beats = timeBeats(coordinator, (n) => (n === 1 ? 250 : n === 2 ? 500 : 0));
+    await waitFor(() => beats.length >= 4, 10_000, 'four beats');
+    const [first, second, third, fourth] = beats as [Required<(typeof beats)[number]>, ...typeof beats];
+    // 400 ms from start to start, not 400 ms of idle after a 250 ms beat (650), and never early.
+    expect(second.startedAt - first.startedAt).toBeGreaterThanOrEqual(390);
+    expect(second.startedAt - first.startedAt).toBeLessThan(600);
+    // After the 500 ms beat the next is overdue: it follows at once, where a fixed 400 ms tick would idle to 800.
+    expect(third!.startedAt - second.endedAt!).toBeLessThan(200);
+    // Then back to the interval.
+    expect(fourth!.startedAt - third!.startedAt).toBeGreaterThanOrEqual(390);
+    expect(logger.messages('warn').join('\n')).toMatch(
+      /Heartbeat of member \S+ took 5\d\d ms, longer than the 400 ms between beats: beating again at once/,
+    );
+    expect(coordinator.isStarted).toBe(true);
   });
 });
 
@@ -138,8 +196,8 @@ describe('the heart on a failing backend', () => {
   });
 });
 
-/** A provider whose guarded call holds lock `lockName` until its gate opens. */
-function workerClass(lockName: string) {
+/** A provider whose guarded call holds lock `lockName` until its gate opens, and which leads `leadGroup`. */
+function workerClass(lockName: string, leadGroup = `${lockName}-lead`) {
   @Injectable()
   class Worker {
     gate = deferred();
@@ -150,6 +208,8 @@ function workerClass(lockName: string) {
       await this.gate.promise;
       return 'done';
     }
+    @Leader(leadGroup)
+    async lead() {}
   }
   return Worker;
 }
@@ -157,8 +217,8 @@ function workerClass(lockName: string) {
 describe.each(drivers)('shutdown on $name', (driver) => {
   it('waits for a running guarded call, keeping its lock, then releases, stands down, leaves and stops', async () => {
     const { url: backendUrl, name } = testBackend(driver);
-    const [WORK, CREW, CLOSING] = [name('work'), name('crew'), name('closing')];
-    const Worker = workerClass(WORK);
+    const [WORK, CREW, LEAD, CLOSING] = [name('work'), name('crew'), name('lead'), name('closing')];
+    const Worker = workerClass(WORK, LEAD);
     const url = backendUrl({ lock_timeout: 0.3 });
     const app = await start({ url, memberId: CLOSING, groups: [{ groupId: CREW }] }, [Worker]);
     const observer = getCoordinator(url, name('observer'));
@@ -174,11 +234,16 @@ describe.each(drivers)('shutdown on $name', (driver) => {
       expect(closed).toBe(false);
       expect(await observer.getLock(WORK).acquire({ blocking: false })).toBe(false);
       expect(await observer.getMembers(CREW)).toEqual(new Set([CLOSING]));
+      expect(await observer.getLeader(LEAD)).toBe(CLOSING);
       worker.gate.resolve();
       expect(await call).toBe('done');
       await closing;
       expect(worker.signal!.aborted).toBe(false);
+      // Stood down and left at once (its leadership would otherwise last a lock timeout past its last beat).
+      expect(await observer.getLeader(LEAD)).toBeNull();
       expect(await observer.getMembers(CREW)).toEqual(new Set());
+      expect(await observer.getMembers(LEAD)).toEqual(new Set());
+      expect(app.get(Coordinator).isStarted).toBe(false);
       const lock = observer.getLock(WORK);
       expect(await lock.acquire({ blocking: false })).toBe(true);
       await lock.release();

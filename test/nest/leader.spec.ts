@@ -96,8 +96,9 @@ function member(
   providers: unknown[],
   options: CoordinationModuleOptions & CoordinationModuleExtras = {},
 ) {
+  // The application schedules its own jobs; CoordinationModule uses that ScheduleModule and imports none.
   return createApp(
-    [CoordinationModule.forRoot({ url, memberId, watchers: { intervalMs: 50 }, ...options })],
+    [CoordinationModule.forRoot({ url, memberId, watchers: { intervalMs: 50 }, ...options }), ScheduleModule.forRoot()],
     providers as never,
   ).then((app) => {
     apps.push(app);
@@ -220,19 +221,11 @@ describe.each(drivers)('@Leader() on $name', (driver) => {
     expect(second.get(LeaderCron).runs).toBe(0);
   });
 
-  it('guards @Interval methods even when the application imports ScheduleModule itself, before CoordinationModule', async () => {
+  it('guards @Interval methods when the application lists ScheduleModule before CoordinationModule', async () => {
     const { url, name, IntervalOverLeader } = setup();
     const app = (memberId: string) =>
       createApp(
-        [
-          ScheduleModule.forRoot(),
-          CoordinationModule.forRoot({
-            url: url(),
-            memberId,
-            watchers: { intervalMs: 50 },
-            importScheduleModule: false,
-          }),
-        ],
+        [ScheduleModule.forRoot(), CoordinationModule.forRoot({ url: url(), memberId, watchers: { intervalMs: 50 } })],
         [IntervalOverLeader],
       ).then((created) => (apps.push(created), created));
     const first = await app(name('first'));
@@ -246,7 +239,10 @@ describe.each(drivers)('@Leader() on $name', (driver) => {
     const { url, name, LeaderOverInterval } = setup();
     const app = (memberId: string) => {
       @Module({
-        imports: [CoordinationModule.forRoot({ url: url(), memberId, watchers: { intervalMs: 50 }, isGlobal: false })],
+        imports: [
+          CoordinationModule.forRoot({ url: url(), memberId, watchers: { intervalMs: 50 }, isGlobal: false }),
+          ScheduleModule.forRoot(),
+        ],
         providers: [LeaderOverInterval],
       })
       class FeatureModule {}

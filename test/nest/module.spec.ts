@@ -1,5 +1,5 @@
 import { Inject, Injectable, Module, Scope } from '@nestjs/common';
-import { ScheduleModule } from '@nestjs/schedule';
+import { Interval, ScheduleModule } from '@nestjs/schedule';
 import type { TestingModule } from '@nestjs/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -16,7 +16,7 @@ import {
   WithLock,
 } from '../../lib/index.js';
 import { drivers, memoryDriver, type TestBackend, testBackend } from '../support/drivers.js';
-import { compileApp, createApp } from './support.js';
+import { compileApp, createApp, waitFor } from './support.js';
 
 const apps: TestingModule[] = [];
 async function start(...args: Parameters<typeof createApp>) {
@@ -158,6 +158,31 @@ describe.each(drivers)('CoordinationModule.forRootAsync on $name', (driver) => {
   });
 });
 
+describe.each(drivers)(
+  'CoordinationModule beside the application’s own ScheduleModule.forRoot(), on $name',
+  (driver) => {
+    // Every arrangement (before, after, none, forRootAsync) is in schedule-module.spec.ts.
+    it('starts, and the application’s @Interval() fires once per tick', async () => {
+      const { url } = testBackend(driver);
+      @Injectable()
+      class Ticker {
+        readonly ticks: number[] = [];
+        @Interval(50)
+        tick() {
+          this.ticks.push(performance.now());
+        }
+      }
+      const app = await start([ScheduleModule.forRoot(), CoordinationModule.forRoot({ url: url() })], [Ticker]);
+      expect(app.get(Coordinator).isStarted).toBe(true);
+      const ticker = app.get(Ticker);
+      await waitFor(() => ticker.ticks.length >= 4);
+      // A second scheduler would fire every tick twice, within a few ms.
+      const gaps = ticker.ticks.slice(1).map((at, i) => at - ticker.ticks[i]!);
+      expect(Math.min(...gaps)).toBeGreaterThan(25);
+    });
+  },
+);
+
 describe.each(drivers)('misconfiguration fails at bootstrap, naming what is wrong, on $name', (driver) => {
   it('a bad URL option', async () => {
     const url = testBackend(driver).url({ timeout: 'abc' });
@@ -252,20 +277,6 @@ describe.each(drivers)('misconfiguration fails at bootstrap, naming what is wron
     const app = await compileApp([CoordinationModule.forRoot({ url: url() })], [RequestContext, Consumer]);
     await expect(app.init()).rejects.toThrow(/@WithLock\(\), @OnMemberJoined\(\) on Consumer\.work/);
     await app.close();
-  });
-
-  it('a second ScheduleModule.forRoot() beside the one CoordinationModule imports', async () => {
-    const url = testBackend(driver).url();
-    const app = await compileApp([ScheduleModule.forRoot(), CoordinationModule.forRoot({ url })]);
-    await expect(app.init()).rejects.toThrow(/imports ScheduleModule 2 times.*importScheduleModule: false/);
-    await app.close();
-  });
-
-  it('importScheduleModule: false without a ScheduleModule', async () => {
-    const url = testBackend(driver).url();
-    await expect(compileApp([CoordinationModule.forRoot({ url, importScheduleModule: false })])).rejects.toThrow(
-      /no SchedulerRegistry is available: import ScheduleModule\.forRoot\(\)/,
-    );
   });
 
   it('a decorator on a transient provider that depends on a request-scoped one', async () => {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Interval } from '@nestjs/schedule';
+import { Interval, ScheduleModule } from '@nestjs/schedule';
 import type { TestingModule } from '@nestjs/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -335,7 +335,10 @@ describe.each(drivers)('@WithLock() stacked with @Interval() and @Leader() on $n
   ] as const)('%s: each run holds the lock, and is skipped while someone else does', async (_, jobClass) => {
     const { url, name } = testBackend(driver);
     const Job = tickJobs(name)[jobClass];
-    const app = await createApp([CoordinationModule.forRoot({ url: url(), watchers: { intervalMs: 50 } })], [Job]);
+    const app = await createApp(
+      [ScheduleModule.forRoot(), CoordinationModule.forRoot({ url: url(), watchers: { intervalMs: 50 } })],
+      [Job],
+    );
     apps.push(app);
     const job = app.get(Job);
     await waitFor(() => job.runs > 2);
@@ -356,11 +359,11 @@ describe.each(drivers)('@WithLock() stacked with @Interval() and @Leader() on $n
     const { url, name } = testBackend(driver);
     const { LeaderLockedInterval } = tickJobs(name);
     const first = await createApp(
-      [CoordinationModule.forRoot({ url: url(), watchers: { intervalMs: 50 } })],
+      [CoordinationModule.forRoot({ url: url(), watchers: { intervalMs: 50 } }), ScheduleModule.forRoot()],
       [LeaderLockedInterval],
     );
     const second = await createApp(
-      [CoordinationModule.forRoot({ url: url(), watchers: { intervalMs: 50 } })],
+      [ScheduleModule.forRoot(), CoordinationModule.forRoot({ url: url(), watchers: { intervalMs: 50 } })],
       [LeaderLockedInterval],
     );
     apps.push(first, second);

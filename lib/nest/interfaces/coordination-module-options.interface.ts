@@ -10,8 +10,8 @@ export interface CoordinationGroupOptions {
 
 /**
  * What `CoordinationModule.forRoot()` takes, and what a `forRootAsync()`
- * factory returns. `isGlobal` and `importScheduleModule` shape the module
- * itself, so they are given beside these (see `CoordinationModuleExtras`).
+ * factory returns. `isGlobal` shapes the module itself, so it is given
+ * beside these (see `CoordinationModuleExtras`).
  */
 export interface CoordinationModuleOptions {
   /** Backend URL, tooz-style: `memory://name`, `redis://host:6379?timeout=5`. Default `'memory://'`. */
@@ -51,12 +51,11 @@ export interface CoordinationModuleExtras {
   /** Register the module globally, so any module can inject `Coordinator`. Default true. */
   isGlobal?: boolean;
   /**
-   * Import `ScheduleModule.forRoot()` for the heart's jobs. Default true. Set
-   * it to false when your application imports `ScheduleModule.forRoot()`
-   * itself: Nest 12 tells dynamic modules apart by reference, so two
-   * `forRoot()` calls make two schedulers and every `@Cron()` would run twice.
-   * Then list `CoordinationModule` before `ScheduleModule` in your imports, so
-   * the coordinator has started before the scheduler starts your jobs.
+   * @deprecated Ignored, with a warning at start-up. The module no longer
+   * imports `ScheduleModule.forRoot()`: the heart uses your application's
+   * `SchedulerRegistry` when you import `ScheduleModule.forRoot()` (in any
+   * order), and timers of its own otherwise. Import `ScheduleModule.forRoot()`
+   * yourself for your `@Cron()`, `@Interval()` and `@Timeout()` jobs.
    */
   importScheduleModule?: boolean;
 }
