@@ -159,6 +159,19 @@ def cases():
                'md5', 32, ['bar', 'foo'],
                [{'op': 'add', 'node': 'foo', 'weight': 3},
                 {'op': 'remove', 'node': 'foo'}])
+    # Weight 0 gives a node no points (range(partitions * 0)); it still
+    # counts as a candidate, so tooz would spin for ever on more replicas
+    # than the nodes with points: the lookups stay within those.
+    yield case('md5, 32 partitions, weight 0 gets no points', 'md5', 32,
+               ['foo', 'bar'],
+               [{'op': 'add', 'node': 'idle', 'weight': 0},
+                {'op': 'add', 'node': 'gone', 'weight': 0},
+                {'op': 'remove', 'node': 'gone'},
+                {'op': 'add', 'node': 'baz', 'weight': 2},
+                {'op': 'add', 'node': 'baz', 'weight': 0}],
+               lookups=[{'replicas': 1}, {'replicas': 2},
+                        {'replicas': 1, 'ignoreNodes': ['foo']},
+                        {'replicas': 2, 'ignoreNodes': ['idle']}])
     yield case('md5, 32 partitions, single node, replicas beyond the nodes',
                'md5', 32, ['only'],
                lookups=[{'replicas': 1}, {'replicas': 5}, {'replicas': 0},

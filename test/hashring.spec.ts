@@ -265,6 +265,19 @@ describe('HashRing: tooz hand vectors and our edges', () => {
     }
   });
 
+  it('weight 0 (as in tooz): the node is known but gets no points, so it owns nothing', () => {
+    const ring = new HashRing(['foo', 'bar']);
+    ring.addNode('idle', 0);
+    expect(ring.nodes.get('idle')).toBe(0);
+    expect(ring.size).toBe(64);
+    const owners = new Set(range(1000).flatMap((key) => [...ring.getNodes(key, { replicas: 3 })]));
+    expect(owners).toEqual(new Set(['foo', 'bar']));
+    // Re-adding with weight 0 keeps the old points (tooz's stale-point quirk) and the new weight.
+    ring.addNode('foo', 0);
+    expect(ring.nodes.get('foo')).toBe(0);
+    expect(ring.size).toBe(64);
+  });
+
   it('empty ring, replicas ≤ 0 and ignoring everything give an empty set', () => {
     expect(new HashRing().getNodes('fake')).toEqual(new Set());
     expect(new HashRing().size).toBe(0);
@@ -277,14 +290,15 @@ describe('HashRing: tooz hand vectors and our edges', () => {
 
   it('validates weight, partitions, replicas, nodes and data', () => {
     const ring = new HashRing(['foo']);
-    expect(() => ring.addNode('bar', 0)).toThrow(RangeError);
-    expect(() => ring.addNode('bar', -2)).toThrow(/weight must be a positive integer, got -2/);
+    expect(() => ring.addNode('bar', -2)).toThrow(TypeError);
+    expect(() => ring.addNode('bar', -2)).toThrow(/weight must be a non-negative integer up to 10000, got -2/);
     expect(() => ring.addNode('bar', 1.5)).toThrow(TypeError);
+    expect(() => ring.addNode('bar', Number.POSITIVE_INFINITY)).toThrow(/got Infinity/);
     expect(() => new HashRing([], { partitions: 0 })).toThrow(RangeError);
     expect(() => new HashRing([], { partitions: 2.5 })).toThrow(/partitions must be a positive integer, got 2.5/);
     expect(() => ring.getNodes('fake', { replicas: 1.5 })).toThrow(TypeError);
     expect(() => ring.addNode('')).toThrow(TypeError);
-    expect(() => ring.addNode('\ud800')).toThrow(/lone surrogate/);
+    expect(() => ring.addNode('\ud800')).toThrow(/is not a well-formed string \(it holds a lone surrogate/);
     expect(() => ring.getNodes('\udc00x')).toThrow(TypeError);
     expect(() => ring.addNode(42 as unknown as string)).toThrow(TypeError);
     // A bad node in a batch leaves the ring untouched.
@@ -348,11 +362,12 @@ describe(`HashRing: golden vectors from Python tooz ${vectors.tooz} (scripts/too
     }
   });
 
-  it('covers md5, sha1, sha256 and sha512, weights, 8/32/100 partitions and stale points', () => {
+  it('covers md5, sha1, sha256 and sha512, weights (0 too), 8/32/100 partitions and stale points', () => {
     const functions = new Set(vectors.cases.map((c) => c.hashFunction));
     for (const fn of ['md5', 'sha1', 'sha256', 'sha512']) expect(functions).toContain(fn);
     expect(new Set(vectors.cases.map((c) => c.partitions))).toEqual(new Set([8, 32, 100]));
     expect(vectors.cases.some((c) => Object.values(c.nodes).some((w) => w > 1))).toBe(true);
+    expect(vectors.cases.some((c) => Object.values(c.nodes).some((w) => w === 0))).toBe(true);
     expect(vectors.cases.some((c) => c.size > c.partitions * Object.values(c.nodes).reduce((a, b) => a + b, 0))).toBe(
       true,
     );

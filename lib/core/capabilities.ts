@@ -29,8 +29,24 @@ for (const type of [4, 5]) {
   });
 }
 
-/** Why `value` cannot be encoded, or null when it can. `path` names the offending part. */
-function unencodable(value: unknown, path: string, seen: Set<object>): string | null {
+/**
+ * How deeply values may nest, counting the capabilities themselves as 1: the
+ * msgpack encoder's limit (its `DEFAULT_MAX_DEPTH`), passed to it explicitly
+ * so the check below and the encoder cannot drift apart. msgpack-python, which
+ * tooz reads with, nests deeper.
+ */
+const MAX_DEPTH = 100;
+
+/** What cannot be encoded, and where. */
+interface Unencodable {
+  path: string;
+  reason: string;
+}
+
+/** Why `value` cannot be encoded (or read back), or null when it can. `depth` counts the top level as 1. */
+function unencodable(value: unknown, path: string, depth: number, seen: Set<object>): Unencodable | null {
+  if (depth > MAX_DEPTH) return { path, reason: `nests deeper than ${MAX_DEPTH} levels` };
+  const found = (reason: string): Unencodable => ({ path, reason });
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -39,29 +55,37 @@ function unencodable(value: unknown, path: string, seen: Set<object>): string | 
     case 'number':
       return null;
     case 'bigint':
-      return `${path} is a bigint; use a number or a string`;
+      return found('is a bigint; use a number or a string');
     case 'function':
     case 'symbol':
-      return `${path} is a ${typeof value}`;
+      return found(`is a ${typeof value}`);
   }
   if (value === null || value instanceof Uint8Array) return null;
   const object = value as object;
-  if (seen.has(object)) return `${path} refers back to itself`;
+  if (seen.has(object)) return found('refers back to itself');
   seen.add(object);
   try {
     if (Array.isArray(object)) {
       for (let i = 0; i < object.length; i++) {
-        const reason = unencodable(object[i], `${path}[${i}]`, seen);
+        const reason = unencodable(object[i], `${path}[${i}]`, depth + 1, seen);
         if (reason) return reason;
       }
       return null;
     }
     const proto = Object.getPrototypeOf(object);
     if (proto !== Object.prototype && proto !== null) {
-      return `${path} is a ${proto?.constructor?.name ?? 'class instance'}; only plain objects, arrays, strings, numbers, booleans, Uint8Array and null are kept`;
+      return found(
+        `is a ${proto?.constructor?.name ?? 'class instance'}; only plain objects, arrays, strings, numbers, booleans, Uint8Array and null are kept`,
+      );
     }
     for (const [key, child] of Object.entries(object)) {
-      const reason = unencodable(child, `${path}.${key}`, seen);
+      const childPath = `${path}${/^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`}`;
+      // The msgpack decoder refuses this key (prototype pollution), so every
+      // read of the group would fail, for every member.
+      if (key === '__proto__') return { path: childPath, reason: 'is an own __proto__ key, which cannot be read back' };
+      // Dropped on encoding (ignoreUndefined), so not nested at all.
+      if (child === undefined) continue;
+      const reason = unencodable(child, childPath, depth + 1, seen);
       if (reason) return reason;
     }
     return null;
@@ -71,16 +95,26 @@ function unencodable(value: unknown, path: string, seen: Set<object>): string | 
 }
 
 /** Encode capabilities for the backend; "none" (undefined/null) is msgpack nil, as tooz writes it. */
+/**
+ * Checked in full before anything is written: a value that could be written
+ * but not read back would break every read of the group.
+ */
 export function encodeCapabilities(caps: unknown, groupId: string, memberId: string): Uint8Array {
-  const reason = unencodable(caps, 'capabilities', new Set());
-  if (reason) {
+  const problem = unencodable(caps, 'capabilities', 1, new Set());
+  if (problem) {
     throw new SerializationError(
-      `Cannot encode the capabilities of member ${memberId} in group ${groupId}: ${reason}`,
+      `Cannot encode the capabilities of member ${memberId} in group ${groupId}: ${shortPath(problem.path)} ${problem.reason}`,
       groupId,
       memberId,
+      problem.path,
     );
   }
-  return encode(caps ?? null, { ignoreUndefined: true });
+  return encode(caps ?? null, { ignoreUndefined: true, maxDepth: MAX_DEPTH });
+}
+
+/** A path for a message: a deep one keeps its start and its end. */
+function shortPath(path: string): string {
+  return path.length <= 160 ? path : `${path.slice(0, 80)}…${path.slice(-60)}`;
 }
 
 /** Decode stored capabilities; nil and an empty bin (tooz 3.x's default `b""`) both mean none: `{}`. */

@@ -3,7 +3,7 @@ import type { Coordinator } from './coordinator.js';
 import type { CoordinatorOptions } from './coordinator-options.js';
 import { CoordinationError, DriverChosenPoorlyError } from './errors.js';
 import { assertId } from './ids.js';
-import { redactUrl } from './url-options.js';
+import { redactSecrets, redactUrl } from './url-options.js';
 
 /** Builds an unstarted coordinator for one URL scheme (tooz's `tooz.backends` entry points). */
 export type DriverFactory = (url: URL, memberId: string, options: CoordinatorOptions) => Coordinator;
@@ -34,7 +34,7 @@ export function getCoordinator(url: string, memberId: string, options: Coordinat
   try {
     parsed = new URL(url);
   } catch {
-    throw new CoordinationError(`Invalid coordination URL ${JSON.stringify(safeForMessage(url))}`);
+    throw new CoordinationError(`Invalid coordination URL ${JSON.stringify(redactUrl(url))}`);
   }
   const scheme = parsed.protocol.replace(/:$/, '').toLowerCase();
   const factory = drivers.get(scheme);
@@ -46,7 +46,17 @@ export function getCoordinator(url: string, memberId: string, options: Coordinat
     );
   }
   const required = requiredCharacteristics(options.characteristics);
-  const coordinator = factory(parsed, memberId, options);
+  let coordinator: Coordinator;
+  try {
+    coordinator = factory(parsed, memberId, options);
+  } catch (error) {
+    // A driver (ours or a third party's) may echo the URL it was given.
+    if (error instanceof Error) {
+      error.message = redactSecrets(error.message, url);
+      if (typeof error.stack === 'string') error.stack = redactSecrets(error.stack, url);
+    }
+    throw error;
+  }
   const missing = required.filter((c) => !coordinator.characteristics.has(c));
   if (missing.length > 0) throw new DriverChosenPoorlyError(missing, `${scheme}://`);
   return coordinator;
@@ -65,9 +75,4 @@ function requiredCharacteristics(value: unknown): Characteristic[] {
     throw new TypeError(`Unknown characteristics ${unknown.map(String).join(', ')} in options.characteristics`);
   }
   return list as Characteristic[];
-}
-
-/** Mask what looks like `user:password@` in a string that did not parse as a URL. */
-function safeForMessage(url: string): string {
-  return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
 }

@@ -27,8 +27,16 @@ export function assertKnownOptions(options: Map<string, string>, known: readonly
 }
 
 /**
+ * The longest duration a Node timer can wait (2^31 − 1 ms, about 24.8 days);
+ * a longer one fires after 1 ms, so the heart would spin.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
  * A duration option given in tooz's unit, seconds (decimals allowed), as ms.
- * `fromCode` (already ms) wins over the URL, as the contract says.
+ * `fromCode` (already ms) wins over the URL, as the contract says. Both must
+ * come to at least 1 ms: a timeout that rounds to 0 would make the heart
+ * beat about a thousand times a second.
  */
 export function durationOption(
   options: Map<string, string>,
@@ -37,8 +45,10 @@ export function durationOption(
   defaultMs: number,
 ): number {
   if (fromCode !== undefined) {
-    if (!Number.isFinite(fromCode) || fromCode <= 0) {
-      throw new CoordinationError(`Option ${name} must be a positive number of milliseconds, got ${fromCode}`);
+    if (typeof fromCode !== 'number' || !Number.isFinite(fromCode) || fromCode < 1 || fromCode > MAX_TIMER_MS) {
+      throw new CoordinationError(
+        `Option ${name} must be a number of milliseconds from 1 to ${MAX_TIMER_MS}, got ${String(fromCode)}`,
+      );
     }
     return fromCode;
   }
@@ -48,13 +58,118 @@ export function durationOption(
   if (!/^\s*[0-9]*\.?[0-9]+\s*$/.test(raw) || !Number.isFinite(seconds) || seconds <= 0) {
     throw new CoordinationError(`URL option ${name}=${raw} must be a positive number of seconds`);
   }
-  return Math.round(seconds * 1000);
+  const ms = Math.round(seconds * 1000);
+  if (ms < 1 || ms > MAX_TIMER_MS) {
+    throw new CoordinationError(
+      `URL option ${name}=${raw} must be from 0.001 to ${MAX_TIMER_MS / 1000} seconds (1 ms to about 24.8 days)`,
+    );
+  }
+  return ms;
 }
 
-/** Print a URL for an error message with its password (and any `password` option) masked. */
+/** What a secret is never printed as. */
+const MASK = '***';
+
+/** Query options whose value is a credential: `password`, `sentinel_password`, `sslpassword`, `auth_token`, `client_secret`… */
+const SECRET_OPTION = /password|passwd|secret|token/i;
+
+/**
+ * A coordination URL fit for a message or a log: the password in the user
+ * info and the value of every credential option (`password`,
+ * `sentinel_password`, `sslpassword`, any name with `password`, `secret` or
+ * `token`) become `***`. Works on text that does not parse as a URL too (a
+ * password holding `/`, `?`, `#` or `@`): the user info then runs to the
+ * last `@`, which may mask more than the password but never less. Never
+ * throws.
+ */
 export function redactUrl(url: URL | string): string {
-  const copy = new URL(url.toString());
-  if (copy.password) copy.password = '***';
-  if (copy.searchParams.has('password')) copy.searchParams.set('password', '***');
-  return copy.toString();
+  return maskSecretOptions(maskUserInfo(typeof url === 'string' ? url : url.href));
+}
+
+/**
+ * `text` (an error message, a log line) with every credential of `url`
+ * masked: the URL itself wherever it appears, and its password and secret
+ * option values on their own, raw, percent-decoded or percent-encoded, as a
+ * driver or client library might have echoed them. Never throws.
+ */
+export function redactSecrets(text: string, url: URL | string): string {
+  const raw = typeof url === 'string' ? url : url.href;
+  let result = raw.length > 0 ? text.split(raw).join(redactUrl(raw)) : text;
+  // Longest first, so a secret containing another is masked whole.
+  const secrets = [...secretsOf(raw)].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+  for (const secret of secrets) result = result.split(secret).join(MASK);
+  return result;
+}
+
+/** Where the authority starts (after `scheme://`), or 0 for text without one. */
+function authorityStart(text: string): number {
+  const match = /^[a-z][a-z0-9+.-]*:\/\//i.exec(text);
+  return match ? match[0].length : 0;
+}
+
+/** `user:password@` → `user:***@`, taking the last `@` as the end of the user info. */
+function maskUserInfo(text: string): string {
+  const start = authorityStart(text);
+  const at = text.lastIndexOf('@');
+  if (at < start) return text;
+  const userInfo = text.slice(start, at);
+  const colon = userInfo.indexOf(':');
+  if (colon < 0) return text;
+  return `${text.slice(0, start)}${userInfo.slice(0, colon)}:${MASK}${text.slice(at)}`;
+}
+
+/** `?sentinel_password=x&…` → `?sentinel_password=***&…`; a secret's value runs to the next `&`, past any `#`. */
+function maskSecretOptions(text: string): string {
+  const query = text.indexOf('?', authorityStart(text));
+  if (query < 0) return text;
+  const pairs = text.slice(query + 1).split('&');
+  const masked = pairs.map((pair) => {
+    const equals = pair.indexOf('=');
+    if (equals < 0) return pair;
+    const name = pair.slice(0, equals);
+    return SECRET_OPTION.test(decodeComponent(name)) ? `${name}=${MASK}` : pair;
+  });
+  return `${text.slice(0, query + 1)}${masked.join('&')}`;
+}
+
+/** Every credential in a URL's text, in the forms a message may show it. */
+function secretsOf(text: string): Set<string> {
+  const found = new Set<string>();
+  const add = (value: string) => {
+    for (const form of [value, decodeComponent(value), encodeURIComponent(decodeComponent(value))]) found.add(form);
+  };
+  const start = authorityStart(text);
+  const at = text.lastIndexOf('@');
+  if (at >= start) {
+    const userInfo = text.slice(start, at);
+    const colon = userInfo.indexOf(':');
+    if (colon >= 0) add(userInfo.slice(colon + 1));
+  }
+  try {
+    const parsed = new URL(text);
+    if (parsed.password) add(parsed.password);
+  } catch {
+    // Not a URL: the user info above is all there is.
+  }
+  const query = text.indexOf('?', start);
+  if (query >= 0) {
+    for (const pair of text.slice(query + 1).split('&')) {
+      const equals = pair.indexOf('=');
+      if (equals < 0 || !SECRET_OPTION.test(decodeComponent(pair.slice(0, equals)))) continue;
+      const value = pair.slice(equals + 1);
+      // What a URL parser keeps (up to a `#`) and what the user meant (all of it).
+      add(value);
+      add(value.split('#')[0]);
+    }
+  }
+  return found;
+}
+
+/** Percent- and `+`-decoding as a query parser does; malformed escapes stay as written. */
+function decodeComponent(value: string): string {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    return value;
+  }
 }

@@ -1,5 +1,5 @@
 import { createHash, getHashes } from 'node:crypto';
-import { CoordinationError, UnknownNodeError } from '../core/errors.js';
+import { CoordinationError, UnknownNodeError } from '../errors.js';
 
 export interface HashRingOptions {
   /** Points per unit of weight (tooz's `partitions`). Default 32. */
@@ -41,7 +41,6 @@ const HASH_FUNCTIONS: ReadonlyMap<string, string> = new Map([
 ]);
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const loneSurrogate = /\p{Cs}/u;
 
 /**
  * Consistent hash ring placing data on nodes exactly as tooz's `HashRing`
@@ -49,7 +48,8 @@ const loneSurrogate = /\p{Cs}/u;
  *
  * - a node of weight w gets `partitions × w` points; point i is the hash of
  *   the node's UTF-8 bytes repeated i + 2 times (tooz feeds one cumulative
- *   hash object);
+ *   hash object). Weight 0 gives a node no points: it is known (`nodes`,
+ *   `ignoreNodes`) but owns nothing;
  * - data belongs to the first point strictly greater than its hash, wrapping
  *   round, and replicas walk on clockwise to further distinct nodes.
  *
@@ -67,6 +67,10 @@ const loneSurrogate = /\p{Cs}/u;
  * valid UTF-8 and is known by its decoding; its bytes are what get hashed,
  * which is the same thing. Non-UTF-8 bytes, empty names and strings with lone
  * surrogates (Python cannot encode them) are rejected with a `TypeError`.
+ *
+ * Where tooz would spin for ever (more replicas wanted than nodes with
+ * points, e.g. beside a weight-0 node) or fail (a ring of weight-0 nodes
+ * only), `getNodes` returns the nodes it found in one lap round the ring.
  */
 export class HashRing {
   readonly partitions: number;
@@ -100,7 +104,7 @@ export class HashRing {
   }
 
   addNodes(nodes: Iterable<string | Uint8Array>, weight = 1): void {
-    assertPositiveInteger(weight, 'weight');
+    assertWeight(weight);
     // Check every node before touching the ring, so a bad one changes nothing.
     const named = new Map<string, Uint8Array>();
     for (const node of nodes) {
@@ -199,8 +203,38 @@ function dataBytes(data: unknown): Uint8Array {
 
 /** Python's UTF-8 encoder refuses lone surrogates; Node would silently write U+FFFD. */
 function wellFormed(text: string, what: string): string {
-  if (loneSurrogate.test(text)) throw new TypeError(`Hash ring ${what} ${JSON.stringify(text)} holds a lone surrogate`);
+  if (!text.isWellFormed()) {
+    throw new TypeError(
+      `Hash ring ${what} ${JSON.stringify(text)} is not a well-formed string (it holds a lone surrogate, which has no UTF-8 form)`,
+    );
+  }
   return text;
+}
+
+/**
+ * The largest weight a node may have. tooz sets none, but a node costs
+ * `partitions × weight` hashes and points on every member's ring: weight
+ * 2^40 would freeze them all.
+ */
+export const MAX_WEIGHT = 10_000;
+
+/**
+ * A node's weight: how many times `partitions` points it gets. Like tooz, 0
+ * is allowed and gives no points; negative, fractional, non-finite and
+ * non-number weights, and weights above `MAX_WEIGHT`, are refused with a
+ * `TypeError` naming the value.
+ */
+export function assertWeight(weight: unknown): asserts weight is number {
+  if (!isValidWeight(weight)) {
+    throw new TypeError(
+      `weight must be a non-negative integer up to ${MAX_WEIGHT}, got ${typeof weight === 'string' ? JSON.stringify(weight) : String(weight)}`,
+    );
+  }
+}
+
+/** `assertWeight` as a question, for weights read from peers. */
+export function isValidWeight(weight: unknown): weight is number {
+  return typeof weight === 'number' && Number.isInteger(weight) && weight >= 0 && weight <= MAX_WEIGHT;
 }
 
 function assertPositiveInteger(value: unknown, what: string): asserts value is number {

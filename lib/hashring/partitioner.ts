@@ -1,5 +1,5 @@
-import { GroupNotCreatedError, MemberNotJoinedError } from '../core/errors.js';
-import { HashRing } from './hash-ring.js';
+import { GroupNotCreatedError, MemberNotJoinedError } from '../errors.js';
+import { HashRing, isValidWeight } from './hash-ring.js';
 
 /** What a partitioner needs from a coordinator; kept structural so this folder imports no driver. */
 export interface PartitionerHost {
@@ -95,7 +95,7 @@ export class Partitioner {
     }
     try {
       for (const [memberId, capabilities] of await host.getMembersWithCapabilities(groupId)) {
-        this.ring.addNode(memberId, weightOf(capabilities));
+        this.#place(memberId, capabilities);
       }
       const pending = this.#pending ?? [];
       this.#pending = undefined;
@@ -144,22 +144,40 @@ export class Partitioner {
       if (error instanceof MemberNotJoinedError || error instanceof GroupNotCreatedError) return;
       throw error;
     }
-    if (!this.ring.nodes.has(memberId)) this.ring.addNode(memberId, weightOf(capabilities));
+    if (!this.ring.nodes.has(memberId)) this.#place(memberId, capabilities);
+  }
+
+  /**
+   * Put a member on the ring. A member id the ring refuses (one with no UTF-8
+   * form, e.g. written by another client) is left off rather than failing
+   * every partitioner of the group: it then owns nothing.
+   */
+  #place(memberId: string, capabilities: unknown): void {
+    try {
+      this.ring.addNode(memberId, weightOf(capabilities));
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+    }
   }
 }
 
 /**
- * A member's `weight` capability when it is a positive integer, else 1. tooz
- * reads `caps.get("weight", 1)` and would fail on anything else (3.1.0 even
- * on capabilities that are not a dict), so members shared with Python should
+ * A member's `weight` capability when `assertWeight` would take it (an
+ * integer from 0 to `MAX_WEIGHT`; 0: on the ring with no points, owning
+ * nothing, as in tooz), else 1, tooz's default. A peer's bad value
+ * (negative, fractional, huge, a string, a missing or non-dict capability)
+ * so never fails or freezes the ring for everyone. tooz reads
+ * `caps.get("weight", 1)` and would fail on most of those (3.1.0 even on
+ * capabilities that are not a dict), so members shared with Python should
  * join with a plain object.
  */
 function weightOf(capabilities: unknown): number {
   if (typeof capabilities !== 'object' || capabilities === null) return 1;
   const prototype = Object.getPrototypeOf(capabilities);
   if (prototype !== Object.prototype && prototype !== null) return 1;
+  if (!Object.hasOwn(capabilities, 'weight')) return 1;
   const weight = (capabilities as { weight?: unknown }).weight;
-  return typeof weight === 'number' && Number.isInteger(weight) && weight > 0 ? weight : 1;
+  return isValidWeight(weight) ? weight : 1;
 }
 
 /** tooz's `_hash_object`: the object's own key if it has one, else its string form. */

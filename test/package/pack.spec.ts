@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, posix, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // What `npm publish` would ship: pack the repo, install the tarball into a
@@ -13,7 +13,18 @@ const npm = (args: string[], cwd: string) =>
 describe('npm pack', () => {
   let work: string;
   let app: string;
+  let worker: string;
   let tarball: string;
+  let listing: string[];
+
+  /** A fresh ESM project in `work` with the tarball installed, as `npm install <tarball>` leaves it. */
+  const freshProject = (name: string) => {
+    const dir = join(work, name);
+    execFileSync('mkdir', ['-p', dir]);
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
+    npm(['install', '--prefer-offline', tarball], dir);
+    return dir;
+  };
 
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'nestjs-coordination-pack-'));
@@ -22,39 +33,83 @@ describe('npm pack', () => {
       work,
       readdirSync(work).find((f) => f.endsWith('.tgz'))!,
     );
-    app = join(work, 'app');
-    execFileSync('mkdir', ['-p', app]);
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-    npm(['install', '--prefer-offline', tarball], app);
+    listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');
+    worker = freshProject('worker');
+    app = freshProject('app');
   }, 240_000);
 
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  it('ships the built entry and its types, not the sources', () => {
-    const listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');
+  it('ships the built entries and their types, not the sources', () => {
     expect(listing).toContain('package/dist/index.js');
     expect(listing).toContain('package/dist/index.d.ts');
+    expect(listing).toContain('package/dist/core-entry.js');
+    expect(listing).toContain('package/dist/core-entry.d.ts');
     expect(listing.some((f) => f.startsWith('package/lib/'))).toBe(false);
     expect(listing.some((f) => f.startsWith('package/test/'))).toBe(false);
   });
 
-  it("installs into a fresh app where getCoordinator('memory://', 'a') works", () => {
-    const script = `
-      import { getCoordinator, HashRing } from 'nestjs-coordination';
-      const c = getCoordinator('memory://', 'a');
-      await c.start();
-      await c.joinGroupCreate('g', { role: 'primary' });
-      const members = [...(await c.getMembers('g'))];
-      const lock = c.getLock('l');
-      const locked = await lock.acquire({ blocking: false });
-      await c.stop();
-      console.log(JSON.stringify({ members, locked, owner: [...new HashRing(['foo', 'bar', 'baz']).getNodes('fake')] }));
-    `;
-    const out = execFileSync('node', ['--input-type=module', '-e', script], { cwd: app, encoding: 'utf8' });
-    expect(JSON.parse(out)).toEqual({ members: ['a'], locked: true, owner: ['foo'] });
+  it('ships no source map that names a file the tarball lacks', () => {
+    const maps = listing.filter((f) => f.endsWith('.map'));
+    const missing = maps.flatMap((map) => {
+      const json = execFileSync('tar', ['-xzOf', tarball, map], { encoding: 'utf8' });
+      const { sources = [], sourceRoot = '' } = JSON.parse(json) as { sources?: string[]; sourceRoot?: string };
+      return sources
+        .map((source) => posix.normalize(posix.join(posix.dirname(map), sourceRoot, source)))
+        .filter((file) => !listing.includes(file))
+        .map((file) => `${map} → ${file}`);
+    });
+    expect(missing).toEqual([]);
+    // Nor a sourceMappingURL comment pointing at a map that is not there.
+    const dangling = listing
+      .filter((f) => f.endsWith('.js'))
+      .filter((f) => {
+        const url = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(
+          execFileSync('tar', ['-xzOf', tarball, f], { encoding: 'utf8' }),
+        );
+        return url !== null && !url[1].startsWith('data:') && !listing.includes(posix.join(posix.dirname(f), url[1]));
+      });
+    expect(dangling).toEqual([]);
   });
 
-  // Runs after the test above, which uses the app as `npm install` left it.
+  it("'nestjs-coordination/core' runs a memory:// coordinator where no @nestjs/* is installed", () => {
+    // The Nest peers are optional, so npm leaves them out of a plain worker.
+    expect(existsSync(join(worker, 'node_modules', '@nestjs'))).toBe(false);
+    expect(existsSync(join(worker, 'node_modules', 'reflect-metadata'))).toBe(false);
+    const script = `
+      import { getCoordinator, HashRing, CoordinationError } from 'nestjs-coordination/core';
+      const c = getCoordinator('memory://worker', 'w1');
+      await c.start();
+      await c.joinGroupCreate('workers', { zone: 'eu-1' });
+      const members = Object.fromEntries(await c.getMembersWithCapabilities('workers'));
+      const locked = await c.getLock('job').acquire({ blocking: false });
+      await c.stop();
+      const owner = [...new HashRing(['foo', 'bar', 'baz']).getNodes('fake')];
+      console.log(JSON.stringify({ members, locked, owner, errors: typeof CoordinationError }));
+    `;
+    const out = execFileSync('node', ['--input-type=module', '-e', script], {
+      cwd: worker,
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(JSON.parse(out)).toEqual({
+      members: { w1: { zone: 'eu-1' } },
+      locked: true,
+      owner: ['foo'],
+      errors: 'function',
+    });
+  });
+
+  it('the main entry needs the Nest peers, and says so when they are missing', () => {
+    const result = spawnSync('node', ['--input-type=module', '-e', "await import('nestjs-coordination')"], {
+      cwd: worker,
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toMatch(/@nestjs\//);
+  });
+
   describe('in a Nest 12 app', () => {
     const installed = (name: string) => existsSync(join(app, 'node_modules', name, 'package.json'));
     const versionOf = (name: string) =>
@@ -67,14 +122,14 @@ describe('npm pack', () => {
     };
 
     beforeAll(() => {
-      // npm installs the required peers with the package (common, core,
-      // schedule, reflect-metadata, rxjs), not the optional @nestjs/terminus.
-      // A real app declares its Nest packages itself, so install them as its
-      // own dependencies even where npm already brought them (no download
-      // then). That is more than realism: while @nestjs/common is only a peer
-      // of nestjs-coordination, `npm install @nestjs/terminus` fails with
-      // ERESOLVE (npm walks terminus's optional peer @mikro-orm/nestjs, whose
-      // peer is @nestjs/common ^10 || ^11; cf. npm/cli#8416).
+      // npm installs only the required peer (rxjs) with the package: the
+      // Nest peers are optional, so that a plain worker can use
+      // 'nestjs-coordination/core' without them. A Nest app declares its Nest
+      // packages itself, as here. Terminus comes last, on its own: while
+      // @nestjs/common is not yet a dependency of the app, `npm install
+      // @nestjs/terminus` fails with ERESOLVE (npm walks terminus's optional
+      // peer @mikro-orm/nestjs, whose peer is @nestjs/common ^10 || ^11; cf.
+      // npm/cli#8416).
       npm(
         [
           'install',
@@ -101,6 +156,22 @@ describe('npm pack', () => {
       ]) {
         expect(versionOf(name), name).toMatch(/^12\./);
       }
+    });
+
+    it("the main entry works there: getCoordinator('memory://', 'a')", () => {
+      const script = `
+        import { getCoordinator, HashRing } from 'nestjs-coordination';
+        const c = getCoordinator('memory://', 'a');
+        await c.start();
+        await c.joinGroupCreate('g', { role: 'primary' });
+        const members = [...(await c.getMembers('g'))];
+        const lock = c.getLock('l');
+        const locked = await lock.acquire({ blocking: false });
+        await c.stop();
+        console.log(JSON.stringify({ members, locked, owner: [...new HashRing(['foo', 'bar', 'baz']).getNodes('fake')] }));
+      `;
+      const out = execFileSync('node', ['--input-type=module', '-e', script], { cwd: app, encoding: 'utf8' });
+      expect(JSON.parse(out)).toEqual({ members: ['a'], locked: true, owner: ['foo'] });
     });
 
     it('boots CoordinationModule.forRoot({}) and injects a started Coordinator', () => {
