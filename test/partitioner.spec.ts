@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { StoredMember } from '../lib/core/coordinator-options.js';
-import { MemoryCoordinator } from '../lib/drivers/memory/index.js';
+import { memoryDriver } from '../lib/drivers/memory/index.js';
+import { FaultyBackend } from './support/faulty-backend.js';
 import {
+  type Characteristic,
   type CoordinationEvent,
-  type Coordinator,
+  Coordinator,
   getCoordinator,
   GroupNotCreatedError,
   HashRing,
@@ -20,7 +21,8 @@ const range = (n: number): string[] => Array.from({ length: n }, (_, i) => Strin
  * cases where another member must join or leave, or the backend must fail,
  * while a partitioner is reading. Each hook runs once, then is cleared.
  */
-class Probe extends MemoryCoordinator {
+class Probe extends Coordinator {
+  readonly characteristics = new Set<Characteristic>();
   /** Runs before the group's members are read. */
   beforeMembersRead?: () => Promise<void>;
   /** Runs after the group's members are read, before they are returned. */
@@ -28,16 +30,12 @@ class Probe extends MemoryCoordinator {
   /** Runs before one member's record is read (getMemberCapabilities); may throw. */
   beforeMemberRead?: (memberId: string) => Promise<void>;
 
-  protected override async backendGetMembersWithCapabilities(groupId: string): Promise<Map<string, Uint8Array>> {
-    await take(this, 'beforeMembersRead')?.();
-    const members = await super.backendGetMembersWithCapabilities(groupId);
-    await take(this, 'afterMembersRead')?.();
-    return members;
-  }
-
-  protected override async backendGetMember(groupId: string, memberId: string): Promise<StoredMember> {
-    await take(this, 'beforeMemberRead')?.(memberId);
-    return super.backendGetMember(groupId, memberId);
+  constructor(url: URL, memberId: string) {
+    const faults = new FaultyBackend(memoryDriver(url, memberId, {}));
+    super(memberId, {}, faults.backend);
+    faults.before('getMembersWithCapabilities', () => take(this, 'beforeMembersRead')?.());
+    faults.after('getMembersWithCapabilities', () => take(this, 'afterMembersRead')?.());
+    faults.before('getMember', (_groupId: string, memberId: string) => take(this, 'beforeMemberRead')?.(memberId));
   }
 }
 

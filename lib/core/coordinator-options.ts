@@ -15,6 +15,8 @@ export interface CoordinatorOptions {
   lockTimeoutMs?: number;
   /** How long `start()` may take to connect (URL `socket_connect_timeout` / `connect_timeout`). */
   connectTimeoutMs?: number;
+  /** How long `stop()` lets operations in flight finish before it disconnects anyway; 10 000 by default. */
+  stopTimeoutMs?: number;
   /** Where the background heart reports a failed beat; `console` by default. */
   logger?: CoordinatorLogger;
   /** Anything else a driver understands. */

@@ -1,18 +1,19 @@
-import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { Observable, Subject } from 'rxjs';
 import { Partitioner } from '../hashring/partitioner.js';
+import type { Backend, BackendEvents, BeatReport, BeatRequest } from './backend.js';
+import { type CallContext, translateBackendError } from './backend-errors.js';
 import { type Capabilities, decodeCapabilities, encodeCapabilities } from './capabilities.js';
 import type { Characteristic } from './characteristic.js';
-import { CoordinationError, GroupAlreadyExistError, GroupNotCreatedError } from './errors.js';
+import { CoordinationError, GroupAlreadyExistError, GroupNotCreatedError, MemberAlreadyExistError } from './errors.js';
 import {
   type CoordinationEvent,
-  LeaderElected,
+  type LeaderElected,
   LeadershipLost,
   LockLost,
-  MemberJoinedGroup,
-  MemberLeftGroup,
+  type MemberJoinedGroup,
+  type MemberLeftGroup,
 } from './events.js';
 import type {
   CoordinatorLogger,
@@ -20,17 +21,20 @@ import type {
   MemberInfo,
   PartitionOptions,
   StartOptions,
-  StoredMember,
   WatchCallback,
 } from './coordinator-options.js';
 import { Heart } from './heart.js';
 import { assertCallback, assertId } from './ids.js';
-import { Leaderships } from './leaderships.js';
-import type { Lock, LockOwner } from './lock.js';
-import { sleep, withTimeout } from './timeout.js';
-import { WatchRegistry, type WatchKind } from './watch-registry.js';
+import { InFlight } from './in-flight.js';
+import { Lock, type LockHost } from './lock.js';
+import { Session } from './session.js';
+import { sleep } from './timeout.js';
+import type { WatchKind } from './watch-registry.js';
+import { type WatcherHost, WatcherRuns } from './watcher-runs.js';
 
 const JOIN_CREATE_ATTEMPTS = 10;
+/** How long `stop()` lets operations in flight finish before it disconnects anyway. */
+const DEFAULT_STOP_DRAIN_MS = 10_000;
 
 /** One abort per stop, heard by every blocked acquire: lift Node's 10-listener warning. */
 function newStopController(): AbortController {
@@ -41,26 +45,22 @@ function newStopController(): AbortController {
 
 /**
  * The coordination API of tooz, written once for every driver. This class
- * owns the lifecycle guards, the joined groups, watchers and their cached
- * member sets, the election step, locks held, the heart and `events$`; a
- * driver subclass only says how its backend performs each `backend*` call.
+ * owns the lifecycle, this member's session (groups, holds, leaderships),
+ * watchers and elections, the heart and `events$`; a driver hands it a
+ * `Backend` that says how its backend performs each batch.
  */
 export abstract class Coordinator {
   abstract readonly characteristics: ReadonlySet<Characteristic>;
   /** True when `heartbeat()` must be called periodically (every built-in driver). */
   readonly requiresBeating: boolean = true;
 
-  /** Unique per coordinator object, so two coordinators sharing a member id stay apart. */
-  protected readonly instanceId = randomUUID();
   protected readonly logger: CoordinatorLogger;
   /** Set synchronously on entry to start()/stop(), so overlapping calls are refused. */
   private state: 'stopped' | 'starting' | 'started' | 'stopping' = 'stopped';
-  private readonly joinedGroups = new Set<string>();
-  private readonly leaderships = new Leaderships((groupId) =>
-    this.events.next(new LeadershipLost(groupId, this.memberId)),
-  );
-  private readonly watches = new WatchRegistry();
-  private readonly heldLocks = new Set<Lock>();
+  private readonly session = new Session({
+    leadershipLost: (groupId) => this.events.next(new LeadershipLost(groupId, this.memberId)),
+  });
+  private readonly inFlight = new InFlight();
   private readonly partitioners = new Set<Partitioner>();
   private readonly events = new Subject<CoordinationEvent>();
   private readonly heart = new Heart(
@@ -69,64 +69,77 @@ export abstract class Coordinator {
   );
   /** Aborted at stop(): every blocked acquire gives up. */
   private stopping = newStopController();
-  /** Watcher and election runs go one after another: overlapping runs would elect twice. */
-  private watchQueue: Promise<unknown> = Promise.resolve();
+  private readonly stopDrainMs: number;
+  private readonly watchers: WatcherRuns;
+  private readonly host: LockHost;
 
   /** Every event this coordinator delivers, as it delivers it. */
   readonly events$: Observable<CoordinationEvent> = this.events.asObservable();
 
   protected constructor(
     readonly memberId: string,
-    options: CoordinatorOptions = {},
+    options: CoordinatorOptions,
+    private readonly backend: Backend,
   ) {
     assertId(memberId, 'memberId');
     this.logger = options.logger ?? console;
+    this.stopDrainMs = typeof options.stopTimeoutMs === 'number' ? options.stopTimeoutMs : DEFAULT_STOP_DRAIN_MS;
+    const coordinator = this;
+    this.host = {
+      memberId,
+      backend,
+      session: this.session,
+      get stopSignal() {
+        return coordinator.stopping.signal;
+      },
+      get accepting() {
+        return coordinator.state === 'started';
+      },
+      operation: (name, context, work) => this.operation(name, context, work),
+      backendCall: (name, context, work) => this.backendCall(name, context, work),
+      lockLost: (lock) => this.events.next(new LockLost(lock.name, this.memberId)),
+    };
+    this.watchers = new WatcherRuns(this.watcherHost());
   }
 
-  // ---- What a driver fills in -------------------------------------------
-
-  /** Connect, then refresh this member's liveness once. */
-  protected abstract backendStart(): Promise<void>;
-  /** Drop this member's liveness and disconnect (groups and locks are already left). */
-  protected abstract backendStop(): Promise<void>;
-  /** Refresh this member's liveness. */
-  protected abstract backendHeartbeat(): Promise<void>;
-  /** ms until the next beat is due: half the shorter of the membership and lock timeouts. */
-  protected abstract beatIntervalMs(): number;
-  protected abstract backendCreateGroup(groupId: string): Promise<void>;
-  protected abstract backendGetGroups(): Promise<string[]>;
-  protected abstract backendJoinGroup(groupId: string, capabilities: Uint8Array): Promise<void>;
-  protected abstract backendLeaveGroup(groupId: string): Promise<void>;
-  protected abstract backendDeleteGroup(groupId: string): Promise<void>;
-  /** Live members only; a member whose liveness lapsed is gone. */
-  protected abstract backendGetMembers(groupId: string): Promise<Set<string>>;
-  protected abstract backendGetMembersWithCapabilities(groupId: string): Promise<Map<string, Uint8Array>>;
-  protected abstract backendGetMember(groupId: string, memberId: string): Promise<StoredMember>;
-  protected abstract backendUpdateCapabilities(groupId: string, capabilities: Uint8Array): Promise<void>;
-  protected abstract backendGetLeader(groupId: string): Promise<string | null>;
-  /** Try once to lead `groupId`; true if this coordinator leads it afterwards. */
-  protected abstract backendAcquireLeadership(groupId: string): Promise<boolean>;
-  /** Extend this coordinator's leadership; false if it no longer leads. */
-  protected abstract backendRefreshLeadership(groupId: string): Promise<boolean>;
-  /** Give up leadership; true if it was held. */
-  protected abstract backendReleaseLeadership(groupId: string): Promise<boolean>;
-  protected abstract createLock(name: string, owner: LockOwner): Lock;
-  /** ms a lock hold lives without a heartbeat; undefined when holds do not expire by time. */
-  protected abstract get lockExpiryMs(): number | undefined;
-
-  /** ms a leadership lives without a refresh; the lock expiry unless a driver says otherwise. */
-  protected get leadershipExpiryMs(): number | undefined {
-    return this.lockExpiryMs;
+  private watcherHost(): WatcherHost {
+    const coordinator = this;
+    return {
+      memberId: this.memberId,
+      backend: this.backend,
+      session: this.session,
+      get accepting() {
+        return coordinator.state === 'started';
+      },
+      operation: <T>(name: string, context: CallContext, work: () => Promise<T>) => this.operation(name, context, work),
+      emit: (event: CoordinationEvent) => this.events.next(event),
+      reconcileMembership: async () => {
+        await this.heartbeat();
+      },
+    };
   }
 
-  /**
-   * For drivers: the backend session is gone (a dropped PostgreSQL
-   * connection takes its advisory locks with it). Every hold and leadership
-   * this coordinator had ends now, reported as `LockLost` / `LeadershipLost`.
-   */
-  protected connectionLost(): void {
-    for (const lock of [...this.heldLocks]) lock.endHold(true);
-    for (const groupId of this.leaderships.groups()) this.leaderships.lose(groupId);
+  /** What the backend reports between calls. */
+  private get backendEvents(): BackendEvents {
+    return {
+      connectionLost: () => {
+        this.session.endHolds(true);
+        this.session.endLeaderships();
+      },
+      connectionRestored: () => {
+        if (this.state !== 'started') return;
+        // Rejoin, re-subscribe and reconcile now rather than at the next beat.
+        this.backend.watch(this.watchers.registry.watchedGroups()).catch(() => undefined);
+        this.heartbeat().catch((error) =>
+          this.logger.warn(`Beat after reconnecting failed for ${this.memberId}: ${String(error)}`),
+        );
+      },
+      membersChanged: (groupId) => this.watchers.membersChanged(groupId),
+      leaderGone: () => undefined, // candidates contest at every run anyway
+      leadershipLost: (groupId) => this.session.loseLeadership(groupId),
+      holdLost: (holder) => this.session.loseHold(holder),
+      granted: (ref, grant, since) => this.session.granted(ref, grant, since),
+    };
   }
 
   // ---- Lifecycle ----------------------------------------------------------
@@ -139,95 +152,122 @@ export abstract class Coordinator {
     if (this.state !== 'stopped') throw new CoordinationError(`Coordinator ${this.memberId} is already ${this.state}`);
     this.state = 'starting';
     try {
-      await this.backendStart();
+      await this.backendCall('start', {}, () => this.backend.connect(this.backendEvents));
     } catch (error) {
       this.state = 'stopped';
       throw error;
     }
     this.stopping = newStopController();
-    this.joinedGroups.clear();
+    this.session.clear();
     this.state = 'started';
     if (options.startHeart && this.requiresBeating) this.heart.start();
   }
 
   /**
-   * Give up every leadership at once (so another member's next election
-   * wins), leave every joined group, release held locks and disconnect. Each
-   * step runs even if one before it failed; the first failure is rethrown
-   * once the coordinator is stopped.
+   * Let operations in flight finish (within a bound), then give up every
+   * leadership at once (so another member's next election wins), leave every
+   * joined group and release held locks in one batch, and disconnect. The
+   * session is forgotten even if that fails; the failure is rethrown once the
+   * coordinator is stopped.
    */
   async stop(): Promise<void> {
     if (this.state !== 'started') throw new CoordinationError(`Coordinator ${this.memberId} is not started`);
     this.state = 'stopping';
+    this.stopping.abort(); // blocked acquires give up before held locks are released below
     const failures: unknown[] = [];
-    const attempt = async (step: () => Promise<unknown>) => {
+    try {
+      await this.heart.stop();
+      // A stop() from inside a watcher callback must not wait for the run that called it.
+      if (!this.watchers.inCallback && !(await this.inFlight.drain(this.stopDrainMs))) {
+        this.logger.warn(`Coordinator ${this.memberId} stopped with operations still running`);
+      }
+      for (const partitioner of this.partitioners) await partitioner.stop().catch((e: unknown) => failures.push(e));
+      this.partitioners.clear();
+      const snapshot = this.session.snapshot();
       try {
-        await step();
+        await this.backendCall('stop', {}, () => this.backend.disconnect(snapshot));
+        this.session.endHolds(false);
       } catch (error) {
         failures.push(error);
+        this.session.endHolds(true); // forgotten all the same: a later session must not keep them alive
       }
-    };
-    this.stopping.abort(); // blocked acquires give up before held locks are released below
-    try {
-      await attempt(() => this.heart.stop());
-      for (const partitioner of this.partitioners) await attempt(() => partitioner.stop());
-      this.partitioners.clear();
-      for (const groupId of this.leaderships.groups()) {
-        await attempt(() => this.backendReleaseLeadership(groupId));
-        this.leaderships.lose(groupId);
-      }
-      for (const groupId of this.joinedGroups) {
-        await attempt(async () => {
-          try {
-            await this.backendLeaveGroup(groupId);
-          } catch (error) {
-            if (!(error instanceof CoordinationError)) throw error; // already gone: nothing to undo
-          }
-        });
-      }
-      this.joinedGroups.clear();
-      for (const lock of [...this.heldLocks]) await attempt(() => lock.release());
+      this.session.endLeaderships();
     } finally {
-      await attempt(() => this.backendStop());
+      this.session.clear();
       this.state = 'stopped';
     }
     if (failures.length > 0) throw failures[0];
   }
 
+  /** A cheap round trip proving the backend answers (for health checks). */
+  ping(): Promise<void> {
+    return this.operation('ping', {}, () => this.backend.ping());
+  }
+
   /**
-   * Refresh this member's liveness, every lock it holds and every leadership;
-   * returns ms until the next beat is due. A failure in one refresh does not
-   * skip the others; the first is rethrown after all ran.
+   * Refresh this member's liveness, every lock it holds, every queued waiter
+   * and every leadership, in one batch; returns ms until the next beat is due.
+   * When this member's liveness had lapsed, it rejoins the groups it was
+   * evicted from, with the same capabilities.
    */
-  async heartbeat(): Promise<number> {
-    this.assertStarted('heartbeat');
-    await this.backendHeartbeat();
-    const results = await Promise.allSettled([
-      ...[...this.heldLocks].map((lock) => lock.heartbeat()),
-      ...this.leaderships.groups().map((groupId) => this.refreshLeadership(groupId)),
-    ]);
-    const failed = results.find((result) => result.status === 'rejected');
-    if (failed) throw failed.reason;
-    return this.beatIntervalMs();
+  heartbeat(): Promise<number> {
+    return this.operation('heartbeat', {}, async () => {
+      const request = this.session.beatRequest();
+      const since = performance.now();
+      let report: BeatReport;
+      try {
+        report = await this.backend.beat(request);
+      } catch (error) {
+        this.session.beatFailed(request);
+        throw error;
+      }
+      await this.applyBeat(request, report, since);
+      return this.backend.beatIntervalMs;
+    });
+  }
+
+  private async applyBeat(request: BeatRequest, report: BeatReport, since: number): Promise<void> {
+    this.session.refreshed(request, since, this.backend.leaseMs);
+    for (const holder of report.lostHolds) this.session.loseHold(holder);
+    for (const groupId of report.lostLeaderships) this.session.loseLeadership(groupId);
+    for (const { ref, grant } of report.grants) this.session.granted(ref, grant, since);
+    const failures: unknown[] = [];
+    for (const groupId of report.missingGroups) {
+      const capabilities = request.groups.get(groupId);
+      if (!report.lapsed || capabilities === undefined) {
+        this.session.groups.delete(groupId); // left through a twin, or deleted: stays left
+        continue;
+      }
+      try {
+        await this.backend.joinGroup(groupId, capabilities);
+        this.logger.warn(
+          `Member ${this.memberId} had been evicted from group ${groupId} (its liveness lapsed); rejoined it`,
+        );
+      } catch (error) {
+        if (error instanceof MemberAlreadyExistError) continue;
+        if (error instanceof GroupNotCreatedError) this.session.groups.delete(groupId);
+        else failures.push(error);
+      }
+    }
+    if (failures.length > 0) throw failures[0];
   }
 
   // ---- Groups and members -------------------------------------------------
 
   createGroup(groupId: string): Promise<void> {
     assertId(groupId, 'groupId');
-    return this.started$('createGroup', () => this.backendCreateGroup(groupId));
+    return this.operation('createGroup', { groupId }, () => this.backend.createGroup(groupId));
   }
 
   getGroups(): Promise<string[]> {
-    return this.started$('getGroups', () => this.backendGetGroups());
+    return this.operation('getGroups', {}, () => this.backend.getGroups());
   }
 
   joinGroup(groupId: string, capabilities?: Capabilities): Promise<void> {
     assertId(groupId, 'groupId');
-    return this.started$('joinGroup', async () => {
+    return this.operation('joinGroup', { groupId }, async () => {
       // Encode before touching the backend, so a refused value writes nothing.
-      await this.backendJoinGroup(groupId, encodeCapabilities(capabilities, groupId, this.memberId));
-      await this.recordJoin(groupId);
+      await this.join(groupId, encodeCapabilities(capabilities, groupId, this.memberId));
     });
   }
 
@@ -238,18 +278,16 @@ export abstract class Coordinator {
    */
   joinGroupCreate(groupId: string, capabilities?: Capabilities): Promise<void> {
     assertId(groupId, 'groupId');
-    return this.started$('joinGroupCreate', async () => {
+    return this.operation('joinGroupCreate', { groupId }, async () => {
       const encoded = encodeCapabilities(capabilities, groupId, this.memberId);
       for (let attempt = 1; ; attempt++) {
         try {
-          await this.backendJoinGroup(groupId, encoded);
-          await this.recordJoin(groupId);
-          return;
+          return await this.join(groupId, encoded);
         } catch (error) {
           if (!(error instanceof GroupNotCreatedError) || attempt >= JOIN_CREATE_ATTEMPTS) throw error;
         }
         try {
-          await this.backendCreateGroup(groupId);
+          await this.backend.createGroup(groupId);
         } catch (error) {
           if (!(error instanceof GroupAlreadyExistError)) throw error;
         }
@@ -258,50 +296,55 @@ export abstract class Coordinator {
     });
   }
 
-  /** Note a join; one that lands after stop() began is undone, so stop leaves nothing behind. */
-  private async recordJoin(groupId: string): Promise<void> {
+  /** Join and note it; a join that lands after stop() began is undone, so stop leaves nothing behind. */
+  private async join(groupId: string, capabilities: Uint8Array): Promise<void> {
+    await this.backend.joinGroup(groupId, capabilities);
     if (this.state === 'started') {
-      this.joinedGroups.add(groupId);
+      this.session.groups.set(groupId, capabilities);
       return;
     }
-    await this.backendLeaveGroup(groupId).catch(() => undefined);
+    await this.backend.leaveGroup(groupId).catch(() => undefined);
     throw new CoordinationError(`Cannot join ${groupId}: coordinator ${this.memberId} is ${this.state}`);
   }
 
   leaveGroup(groupId: string): Promise<void> {
     assertId(groupId, 'groupId');
-    return this.started$('leaveGroup', async () => {
-      await this.backendLeaveGroup(groupId);
-      this.joinedGroups.delete(groupId);
+    return this.operation('leaveGroup', { groupId }, async () => {
+      await this.backend.leaveGroup(groupId);
+      this.session.groups.delete(groupId);
     });
   }
 
   deleteGroup(groupId: string): Promise<void> {
     assertId(groupId, 'groupId');
-    return this.started$('deleteGroup', async () => {
-      await this.backendDeleteGroup(groupId);
-      this.leaderships.lose(groupId); // the group's leadership went with it
+    return this.operation('deleteGroup', { groupId }, async () => {
+      await this.backend.deleteGroup(groupId);
+      this.session.loseLeadership(groupId); // the group's leadership went with it
     });
   }
 
   getMembers(groupId: string): Promise<Set<string>> {
     assertId(groupId, 'groupId');
-    return this.started$('getMembers', () => this.backendGetMembers(groupId));
+    return this.operation('getMembers', { groupId }, async () => {
+      const members = (await this.backend.getMembers([groupId])).get(groupId);
+      if (!members) throw new GroupNotCreatedError(groupId);
+      return members;
+    });
   }
 
   getMemberCapabilities(groupId: string, memberId: string): Promise<Capabilities> {
     assertId(groupId, 'groupId');
     assertId(memberId, 'memberId');
-    return this.started$('getMemberCapabilities', async () => {
-      const member = await this.backendGetMember(groupId, memberId);
+    return this.operation('getMemberCapabilities', { groupId }, async () => {
+      const member = await this.backend.getMember(groupId, memberId);
       return decodeCapabilities(member.capabilities, groupId, memberId);
     });
   }
 
   getMembersWithCapabilities(groupId: string): Promise<Map<string, Capabilities>> {
     assertId(groupId, 'groupId');
-    return this.started$('getMembersWithCapabilities', async () => {
-      const raw = await this.backendGetMembersWithCapabilities(groupId);
+    return this.operation('getMembersWithCapabilities', { groupId }, async () => {
+      const raw = await this.backend.getMembersWithCapabilities(groupId);
       const decoded = new Map<string, Capabilities>();
       for (const [memberId, capabilities] of raw) {
         decoded.set(memberId, decodeCapabilities(capabilities, groupId, memberId));
@@ -313,36 +356,45 @@ export abstract class Coordinator {
   getMemberInfo(groupId: string, memberId: string): Promise<MemberInfo> {
     assertId(groupId, 'groupId');
     assertId(memberId, 'memberId');
-    return this.started$('getMemberInfo', async () => {
-      const member = await this.backendGetMember(groupId, memberId);
+    return this.operation('getMemberInfo', { groupId }, async () => {
+      const member = await this.backend.getMember(groupId, memberId);
       return {
         capabilities: decodeCapabilities(member.capabilities, groupId, memberId),
-        createdAt: member.createdAt,
-        updatedAt: member.updatedAt,
+        // Copies: a caller changing them must not change what the backend keeps.
+        createdAt: new Date(member.createdAt.getTime()),
+        updatedAt: new Date(member.updatedAt.getTime()),
       };
     });
   }
 
   updateCapabilities(groupId: string, capabilities: Capabilities): Promise<void> {
     assertId(groupId, 'groupId');
-    return this.started$('updateCapabilities', () =>
-      this.backendUpdateCapabilities(groupId, encodeCapabilities(capabilities, groupId, this.memberId)),
-    );
+    return this.operation('updateCapabilities', { groupId }, async () => {
+      const encoded = encodeCapabilities(capabilities, groupId, this.memberId);
+      await this.backend.updateCapabilities(groupId, encoded);
+      // A rejoin after an eviction uses the capabilities as they are now.
+      if (this.session.groups.has(groupId)) this.session.groups.set(groupId, encoded);
+    });
   }
 
-  // ---- Leadership -----------------------------------------------------------
+  /** Groups this coordinator has joined and not left (nor been removed from, as far as it has seen). */
+  get groups(): ReadonlySet<string> {
+    return new Set(this.session.groups.keys());
+  }
+
+  // ---- Leadership, watchers -------------------------------------------------
 
   getLeader(groupId: string): Promise<string | null> {
     assertId(groupId, 'groupId');
-    return this.started$('getLeader', () => this.backendGetLeader(groupId));
+    return this.operation('getLeader', { groupId }, () => this.backend.getLeader(groupId));
   }
 
   /** Give up leadership of `groupId` if held; others may win at their next `runWatchers()`. */
   standDownGroupLeader(groupId: string): Promise<boolean> {
     assertId(groupId, 'groupId');
-    return this.started$('standDownGroupLeader', async () => {
-      const held = await this.backendReleaseLeadership(groupId);
-      this.leaderships.lose(groupId);
+    return this.operation('standDownGroupLeader', { groupId }, async () => {
+      const held = await this.backend.standDown(groupId);
+      this.session.loseLeadership(groupId);
       return held;
     });
   }
@@ -352,48 +404,20 @@ export abstract class Coordinator {
    * election until it stands down, stops, or its lease runs out unrefreshed.
    */
   isLeaderOf(groupId: string): boolean {
-    return this.leaderships.has(groupId);
+    return this.session.leads(groupId);
   }
-
-  /** The election step alone: try to win every group we run for. */
-  runElectCoordinator(): Promise<unknown[]> {
-    return this.started$('runElectCoordinator', () => this.serially(() => this.electionStep()));
-  }
-
-  private async electionStep(): Promise<unknown[]> {
-    const results: unknown[] = [];
-    for (const groupId of this.watches.electionGroups()) {
-      // A leader confirms its hold here too, so a silent loss is noticed and contested at once.
-      if (this.leaderships.has(groupId) && (await this.refreshLeadership(groupId))) continue;
-      const since = performance.now();
-      if (!(await this.backendAcquireLeadership(groupId))) continue;
-      if (this.state !== 'started') {
-        // stop() began while we were winning: give it straight back.
-        await this.backendReleaseLeadership(groupId).catch(() => false);
-        break;
-      }
-      this.leaderships.renew(groupId, since, this.leadershipExpiryMs);
-      results.push(...(await this.deliver('elected', groupId, new LeaderElected(groupId, this.memberId))));
-    }
-    return results;
-  }
-
-  private async refreshLeadership(groupId: string): Promise<boolean> {
-    const since = performance.now();
-    const kept = await this.backendRefreshLeadership(groupId);
-    if (kept) this.leaderships.renew(groupId, since, this.leadershipExpiryMs);
-    else this.leaderships.lose(groupId);
-    return kept;
-  }
-
-  // ---- Watchers -------------------------------------------------------------
 
   watchJoinGroup(groupId: string, callback: WatchCallback<MemberJoinedGroup>): Promise<void> {
-    return this.watchMembers('join', groupId, callback);
+    return this.watch('join', 'watchJoinGroup', groupId, callback);
   }
 
   watchLeaveGroup(groupId: string, callback: WatchCallback<MemberLeftGroup>): Promise<void> {
-    return this.watchMembers('leave', groupId, callback);
+    return this.watch('leave', 'watchLeaveGroup', groupId, callback);
+  }
+
+  /** Run for leadership of `groupId`; `callback` fires each time this member becomes leader. */
+  watchElectedAsLeader(groupId: string, callback: WatchCallback<LeaderElected>): Promise<void> {
+    return this.watch('elected', 'watchElectedAsLeader', groupId, callback);
   }
 
   unwatchJoinGroup(groupId: string, callback: WatchCallback<MemberJoinedGroup>): Promise<void> {
@@ -404,47 +428,33 @@ export abstract class Coordinator {
     return this.unwatch('leave', groupId, callback);
   }
 
-  /** Run for leadership of `groupId`; `callback` fires each time this member becomes leader. */
-  watchElectedAsLeader(groupId: string, callback: WatchCallback<LeaderElected>): Promise<void> {
-    assertId(groupId, 'groupId');
-    assertCallback(callback, 'callback');
-    return this.started$('watchElectedAsLeader', async () => {
-      await this.backendGetMembers(groupId); // GroupNotCreatedError before anything is registered
-      this.watches.add('elected', groupId, callback);
-    });
-  }
-
   /** Withdraw `callback`; the candidacy ends with the last one (leadership held is kept until stand-down). */
   unwatchElectedAsLeader(groupId: string, callback: WatchCallback<LeaderElected>): Promise<void> {
     return this.unwatch('elected', groupId, callback);
   }
 
-  /** How many callbacks of a kind are registered for `groupId` (for introspection and tests). */
+  /**
+   * How many callbacks of a kind are registered for `groupId` (for tests).
+   * @internal
+   */
   watcherCount(kind: WatchKind, groupId: string): number {
-    return this.watches.count(kind, groupId);
+    return this.watchers.registry.count(kind, groupId);
   }
 
-  private watchMembers(kind: 'join' | 'leave', groupId: string, callback: Function): Promise<void> {
+  private watch(kind: WatchKind, operation: string, groupId: string, callback: Function): Promise<void> {
     assertId(groupId, 'groupId');
     assertCallback(callback, 'callback');
-    return this.started$(kind === 'join' ? 'watchJoinGroup' : 'watchLeaveGroup', async () => {
-      // The members present now are the baseline: they never produce join events.
-      if (!this.watches.hasBaseline(groupId)) {
-        this.watches.setBaseline(groupId, await this.backendGetMembers(groupId));
-      }
-      this.watches.add(kind, groupId, callback);
-    });
+    return this.operation(operation, { groupId }, () =>
+      kind === 'elected'
+        ? this.watchers.watchElected(groupId, callback)
+        : this.watchers.watchMembers(kind, groupId, callback),
+    );
   }
 
   private unwatch(kind: WatchKind, groupId: string, callback: Function): Promise<void> {
     assertId(groupId, 'groupId');
     assertCallback(callback, 'callback');
-    try {
-      this.watches.remove(kind, groupId, callback);
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.watchers.unwatch(kind, groupId, callback);
   }
 
   /**
@@ -457,75 +467,25 @@ export abstract class Coordinator {
     if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
       throw new TypeError(`runWatchers timeoutMs must be a number >= 0, got ${String(timeoutMs)}`);
     }
-    return this.started$('runWatchers', () =>
-      withTimeout(
-        this.serially(() => this.watchStep()),
-        timeoutMs,
-        'runWatchers',
-      ),
-    );
+    return this.watchers.runWatchers(timeoutMs);
   }
 
-  /** Run `step` after every run already queued (a run that timed out still finishes first). */
-  private serially<T>(step: () => Promise<T>): Promise<T> {
-    const run = this.watchQueue.then(step);
-    this.watchQueue = run.catch(() => undefined);
-    return run;
-  }
-
-  private async watchStep(): Promise<unknown[]> {
-    const results: unknown[] = [];
-    const failures: unknown[] = [];
-    const collect = async (step: () => Promise<unknown[]>) => {
-      try {
-        results.push(...(await step()));
-      } catch (error) {
-        failures.push(error);
-      }
-    };
-    for (const groupId of this.watches.memberWatchedGroups()) {
-      let members: Set<string>;
-      try {
-        members = await this.backendGetMembers(groupId);
-      } catch (error) {
-        if (!(error instanceof GroupNotCreatedError)) throw error;
-        members = new Set(); // a deleted group reads as empty: its members are reported as left
-      }
-      if (!members.has(this.memberId)) this.joinedGroups.delete(groupId); // booted out
-      const { joined, left } = this.watches.diff(groupId, members);
-      this.watches.setBaseline(groupId, members);
-      for (const memberId of joined)
-        await collect(() => this.deliver('join', groupId, new MemberJoinedGroup(groupId, memberId)));
-      for (const memberId of left)
-        await collect(() => this.deliver('leave', groupId, new MemberLeftGroup(groupId, memberId)));
-    }
-    await collect(() => this.electionStep());
-    if (failures.length > 0) throw failures[0];
-    return results;
-  }
-
-  /** Emit `event` on `events$`, then run the callbacks registered for it. */
-  private deliver(kind: WatchKind, groupId: string, event: CoordinationEvent): Promise<unknown[]> {
-    this.events.next(event);
-    return this.watches.run(kind, groupId, event);
-  }
-
-  /** Groups this coordinator has joined and not left (nor been booted out of, as far as it has seen). */
-  get groups(): ReadonlySet<string> {
-    return this.joinedGroups;
+  /** The election step alone: try to win every group we run for. */
+  runElectCoordinator(): Promise<unknown[]> {
+    return this.watchers.runElectCoordinator();
   }
 
   // ---- Locks and partitions --------------------------------------------------
 
   getLock(name: string): Lock {
     assertId(name, 'lock name');
-    return this.createLock(name, this.lockOwner);
+    return new Lock(name, this.host);
   }
 
   joinPartitionedGroup(groupId: string, options: PartitionOptions = {}): Promise<Partitioner> {
     assertId(groupId, 'groupId');
     const { weight = 1, partitions = 32 } = options;
-    return this.started$('joinPartitionedGroup', async () => {
+    return this.operation('joinPartitionedGroup', { groupId }, async () => {
       await this.joinGroupCreate(groupId, { weight });
       try {
         const partitioner = await Partitioner.create(this, groupId, partitions);
@@ -547,47 +507,21 @@ export abstract class Coordinator {
     }
   }
 
-  private lockOwnerView: LockOwner | undefined;
+  // ---- Guards and error translation -------------------------------------------
 
-  /** The narrow view of this coordinator that its locks get. */
-  private get lockOwner(): LockOwner {
-    const coordinator = this;
-    this.lockOwnerView ??= {
-      get memberId() {
-        return coordinator.memberId;
-      },
-      get lockExpiryMs() {
-        return coordinator.lockExpiryMs;
-      },
-      get stopSignal() {
-        return coordinator.stopping.signal;
-      },
-      get accepting() {
-        return coordinator.state === 'started';
-      },
-      assertStarted: (operation) => this.assertStarted(operation),
-      holdStarted: (lock) => {
-        this.heldLocks.add(lock);
-      },
-      holdEnded: (lock, lost) => {
-        this.heldLocks.delete(lock);
-        if (lost) this.events.next(new LockLost(lock.name, this.memberId));
-      },
-    };
-    return this.lockOwnerView;
-  }
-
-  // ---- Guards -------------------------------------------------------------
-
-  assertStarted(operation: string): void {
+  /** Run a public operation: rejected unless started, tracked for stop(), backend errors translated. */
+  private operation<T>(name: string, context: CallContext, work: () => Promise<T>): Promise<T> {
     if (this.state !== 'started') {
-      throw new CoordinationError(`Cannot ${operation}: coordinator ${this.memberId} is ${this.state}`);
+      return Promise.reject(new CoordinationError(`Cannot ${name}: coordinator ${this.memberId} is ${this.state}`));
     }
+    return this.inFlight.track(this.backendCall(name, context, work));
   }
 
-  /** Run `work` if started; otherwise reject (only bad arguments throw synchronously). */
-  private async started$<T>(operation: string, work: () => Promise<T>): Promise<T> {
-    this.assertStarted(operation);
-    return work();
+  private async backendCall<T>(name: string, context: CallContext, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw translateBackendError(error, this.backend, this.memberId, name, context);
+    }
   }
 }

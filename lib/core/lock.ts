@@ -1,5 +1,9 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Backend, HoldRef } from './backend.js';
 import { LockAcquireFailedError } from './errors.js';
-import { MAX_TIMER_MS, timerDelay } from './timeout.js';
+import type { CountedGrant, Session } from './session.js';
+import { MAX_TIMER_MS } from './timeout.js';
 
 export interface AcquireOptions {
   /** `false` tries once; `true` (default) waits until acquired or `timeoutMs` passes. */
@@ -12,63 +16,55 @@ export interface AcquireOptions {
   signal?: AbortSignal;
 }
 
-/** What a lock needs from the coordinator that made it; drivers never see more. */
-export interface LockOwner {
+/**
+ * What a lock needs from the coordinator that made it.
+ * @internal
+ */
+export interface LockHost {
   readonly memberId: string;
-  /** ms a hold lives without a heartbeat, or undefined when holds do not expire by time. */
-  readonly lockExpiryMs: number | undefined;
-  assertStarted(operation: string): void;
+  readonly backend: Backend;
+  readonly session: Session;
   /** Aborted when the coordinator stops: every blocked acquire gives up with false. */
   readonly stopSignal: AbortSignal;
   /** False once the coordinator began to stop: a hold won after that is handed straight back. */
   readonly accepting: boolean;
-  holdStarted(lock: Lock): void;
-  holdEnded(lock: Lock, lost: boolean): void;
-}
-
-/** How a driver takes a hold: resolves the fencing token, or null when not acquired. */
-export interface BackendAcquire {
-  shared: boolean;
-  blocking: boolean;
-  timeoutMs: number | undefined;
-  /** Give up waiting (resolve null) when this aborts: the coordinator is stopping. */
-  signal: AbortSignal;
+  /** Run a public operation: refused unless started, counted in flight, backend errors translated. */
+  operation<T>(name: string, context: { lockName: string }, work: () => Promise<T>): Promise<T>;
+  /** Translate a backend error for `context` (no started check: for clean-up after an abort). */
+  backendCall<T>(name: string, context: { lockName: string }, work: () => Promise<T>): Promise<T>;
+  lockLost(lock: Lock): void;
 }
 
 /**
  * A handle on the distributed lock `name`. The life of a hold — not
- * re-entrant, expiry watch, lost-hold signal, fencing token — is written here
- * once; a driver fills in the five backend operations.
+ * re-entrant, waiting in the queue, the lease and its loss, the fencing
+ * token — is written here once, on the driver port (`Backend`).
  */
-export abstract class Lock {
+export class Lock {
   /** Set by each successful acquire: greater than every token issued before for this name. */
   fencingToken: bigint | null = null;
-  private hold: { shared: boolean; controller: AbortController } | null = null;
-  private acquiring = false;
-  private expiryWatch: NodeJS.Timeout | undefined;
+  /** Unique per handle: two handles on one name exclude each other. */
+  readonly #ref: { exclusive: HoldRef; shared: HoldRef };
+  #hold: { ref: HoldRef; controller: AbortController } | null = null;
+  #acquiring = false;
 
-  protected constructor(
+  /** @internal Made by `Coordinator.getLock()`. */
+  constructor(
     readonly name: string,
-    protected readonly owner: LockOwner,
-  ) {}
-
-  protected abstract backendAcquire(request: BackendAcquire): Promise<bigint | null>;
-  /** true if this handle's hold was there and is now gone. */
-  protected abstract backendRelease(): Promise<boolean>;
-  /** Extend the hold; false when it is no longer ours. */
-  protected abstract backendHeartbeat(): Promise<boolean>;
-  protected abstract backendIsStillOwner(): Promise<boolean>;
-  /** Remove whoever holds the lock; true if someone did. */
-  protected abstract backendBreak(): Promise<boolean>;
+    private readonly host: LockHost,
+  ) {
+    const holder = randomUUID();
+    this.#ref = { exclusive: { name, holder, shared: false }, shared: { name, holder, shared: true } };
+  }
 
   /** Whether this handle believes it holds the lock (no round trip; see `isStillOwner()`). */
   get isHeld(): boolean {
-    return this.hold !== null;
+    return this.#hold !== null;
   }
 
   /** Aborted when the current hold is lost without `release()`; null while nothing is held. */
   get signal(): AbortSignal | null {
-    return this.hold?.controller.signal ?? null;
+    return this.#hold?.controller.signal ?? null;
   }
 
   acquire(options: AcquireOptions = {}): Promise<boolean> {
@@ -80,65 +76,142 @@ export abstract class Lock {
       throw new TypeError(`signal for lock ${this.name} must be an AbortSignal`);
     }
     const boundedMs = timeoutMs !== undefined && timeoutMs < MAX_TIMER_MS ? timeoutMs : undefined;
-    return this.acquireHold(Boolean(blocking), Boolean(shared), boundedMs, signal);
+    const ref = shared ? this.#ref.shared : this.#ref.exclusive;
+    return this.host.operation(`acquire lock ${this.name}`, this.context, () =>
+      this.#acquire(ref, Boolean(blocking) && boundedMs !== 0, boundedMs, signal),
+    );
   }
 
-  private async acquireHold(
-    blocking: boolean,
-    shared: boolean,
-    timeoutMs: number | undefined,
-    signal: AbortSignal | undefined,
-  ): Promise<boolean> {
-    this.owner.assertStarted(`acquire lock ${this.name}`);
+  async #acquire(ref: HoldRef, wait: boolean, timeoutMs: number | undefined, signal?: AbortSignal): Promise<boolean> {
     // Not re-entrant: the handle that holds (or is already waiting) gets false at once.
-    if (this.hold || this.acquiring || signal?.aborted) return false;
-    this.acquiring = true;
+    if (this.#hold || this.#acquiring || signal?.aborted) return false;
+    this.#acquiring = true;
     try {
-      const giveUp = signal ? AbortSignal.any([this.owner.stopSignal, signal]) : this.owner.stopSignal;
-      const token = await this.backendAcquire({ shared, blocking, timeoutMs, signal: giveUp });
-      if (token === null) return false;
-      if (!this.owner.accepting) {
-        await this.backendRelease().catch(() => false);
+      const counted = wait ? await this.#wait(ref, timeoutMs, signal) : await this.#try(ref);
+      if (counted === null) return false;
+      if (!this.host.accepting) {
+        await this.host.backendCall('release', this.context, () => this.host.backend.release(ref)).catch(() => false);
         return false;
       }
-      this.fencingToken = token;
-      this.hold = { shared, controller: new AbortController() };
-      this.owner.holdStarted(this);
-      this.watchExpiry();
+      this.fencingToken = counted.grant.fence;
+      this.#hold = { ref, controller: new AbortController() };
+      this.host.session.holdStarted(ref, counted, (lost) => this.#end(lost));
       return true;
     } finally {
-      this.acquiring = false;
+      this.#acquiring = false;
+    }
+  }
+
+  async #try(ref: HoldRef): Promise<CountedGrant | null> {
+    const since = performance.now();
+    const outcome = await this.host.backend.acquire({ ...ref, wait: false });
+    return outcome === null || outcome === 'queued' ? null : { grant: outcome, since };
+  }
+
+  /**
+   * Queue in the backend and wait for the grant, a timeout, the caller's
+   * signal or the coordinator's stop. Listeners are removed in `finally`
+   * (`AbortSignal.any` leaks on Node 20).
+   */
+  async #wait(ref: HoldRef, timeoutMs: number | undefined, signal?: AbortSignal): Promise<CountedGrant | null> {
+    const { session, backend, stopSignal } = this.host;
+    let settle!: (grant: CountedGrant | null) => void;
+    const outcome = new Promise<CountedGrant | null>((resolve) => (settle = resolve));
+    const giveUp = () => settle(null);
+    session.expectGrant(ref, settle);
+    const timer = timeoutMs === undefined ? undefined : setTimeout(giveUp, timeoutMs);
+    stopSignal.addEventListener('abort', giveUp);
+    signal?.addEventListener('abort', giveUp);
+    try {
+      if (stopSignal.aborted) return null;
+      const since = performance.now();
+      const answer = await backend.acquire({ ...ref, wait: true });
+      if (answer === null) return null;
+      if (answer !== 'queued') return { grant: answer, since };
+      const counted = await outcome;
+      if (counted === null) await this.#withdraw(ref);
+      return counted;
+    } catch (error) {
+      await this.#withdraw(ref);
+      throw error;
+    } finally {
+      session.stopWaiting(ref.holder);
+      clearTimeout(timer);
+      stopSignal.removeEventListener('abort', giveUp);
+      signal?.removeEventListener('abort', giveUp);
+    }
+  }
+
+  /** Leave the queue; a grant that raced the withdrawal is handed back (or at the next beat). */
+  async #withdraw(ref: HoldRef): Promise<void> {
+    const { backend, session } = this.host;
+    session.stopWaiting(ref.holder);
+    try {
+      const raced = await backend.withdraw(ref);
+      if (raced && !(await backend.release(ref))) session.abandon(ref);
+    } catch {
+      session.abandon(ref); // the next beat lets it go
     }
   }
 
   async release(): Promise<boolean> {
-    if (!this.hold) return false;
-    const released = await this.backendRelease();
+    const hold = this.#hold;
+    if (!hold) return false;
+    const released = await this.host.backendCall(`release lock ${this.name}`, this.context, () =>
+      this.host.backend.release(hold.ref),
+    );
     // Released, or found already gone: either way this handle holds nothing now.
-    this.endHold(!released);
+    if (this.#hold === hold) this.#end(!released);
     return released;
   }
 
+  /** Extend the hold's lease; false if it was lost. */
   async heartbeat(): Promise<boolean> {
-    if (!this.hold) return false;
-    const kept = await this.backendHeartbeat();
-    if (kept) this.watchExpiry();
-    else this.endHold(true);
-    return kept;
+    const hold = this.#hold;
+    if (!hold) return false;
+    const { backend, session } = this.host;
+    const since = performance.now();
+    const report = await this.host.backendCall(`heartbeat lock ${this.name}`, this.context, () =>
+      backend.beat({
+        groups: new Map(),
+        holds: [hold.ref],
+        waiters: [],
+        leaderships: [],
+        liveness: false,
+        abandonedHolds: [],
+        abandonedLeaderships: [],
+      }),
+    );
+    if (this.#hold !== hold) return false;
+    if (report.lostHolds.includes(hold.ref.holder)) {
+      session.loseHold(hold.ref.holder);
+      return false;
+    }
+    session.holdRefreshed(hold.ref.holder, since, backend.leaseMs);
+    return true;
   }
 
   async isStillOwner(): Promise<boolean> {
-    if (!this.hold) return false;
-    const owner = await this.backendIsStillOwner();
-    if (!owner) this.endHold(true);
+    const hold = this.#hold;
+    if (!hold) return false;
+    if (!this.host.session.holdLive(hold.ref.holder)) {
+      this.host.session.loseHold(hold.ref.holder);
+      return false;
+    }
+    const owner = await this.host.backendCall(`check lock ${this.name}`, this.context, () =>
+      this.host.backend.isHeld(hold.ref),
+    );
+    if (!owner && this.#hold === hold) this.host.session.loseHold(hold.ref.holder);
     return owner;
   }
 
-  async break(): Promise<boolean> {
-    this.owner.assertStarted(`break lock ${this.name}`);
-    const broken = await this.backendBreak();
-    if (broken && this.hold) this.endHold(true);
-    return broken;
+  /** Forcibly release whoever holds the lock; true if someone did. */
+  break(): Promise<boolean> {
+    return this.host.operation(`break lock ${this.name}`, this.context, async () => {
+      const broken = await this.host.backend.breakLock(this.name);
+      if (broken && this.#hold) this.host.session.loseHold(this.#hold.ref.holder);
+      return broken;
+    });
   }
 
   /** Acquire, run `fn`, release in `finally`; `LockAcquireFailedError` when not acquired. */
@@ -151,35 +224,19 @@ export abstract class Lock {
     }
   }
 
-  /** The coordinator ends holds it gives up on (stop, a failed heartbeat) through here. */
-  endHold(lost: boolean): void {
-    const hold = this.hold;
-    if (!hold) return;
-    this.hold = null;
-    clearTimeout(this.expiryWatch);
-    this.owner.holdEnded(this, lost);
-    if (lost) hold.controller.abort(new Error(`Lock ${this.name} was lost`));
+  private get context(): { lockName: string } {
+    return { lockName: this.name };
   }
 
-  /**
-   * Holds expire by time on some backends. Look again just after the expiry
-   * is due, so a holder that stopped beating learns of the loss (and
-   * `events$` reports it) without having to ask.
-   */
-  private watchExpiry(): void {
-    clearTimeout(this.expiryWatch);
-    const expiry = this.owner.lockExpiryMs;
-    if (expiry === undefined) return;
-    this.expiryWatch = setTimeout(
-      () => {
-        // Still ours (a clamped timer, or a backend counting from later): look again.
-        this.isStillOwner().then(
-          (owner) => owner && this.watchExpiry(),
-          () => undefined,
-        );
-      },
-      timerDelay(expiry + 5),
-    );
-    this.expiryWatch.unref();
+  /** The hold ended: forget it, and when it was lost, say so and abort its signal. */
+  #end(lost: boolean): void {
+    const hold = this.#hold;
+    if (!hold) return;
+    this.#hold = null;
+    this.host.session.holdEnded(hold.ref.holder);
+    if (lost) {
+      this.host.lockLost(this);
+      hold.controller.abort(new Error(`Lock ${this.name} was lost`));
+    }
   }
 }

@@ -50,6 +50,16 @@ export class WatchRegistry {
     return [...this.hooks.elected.keys()];
   }
 
+  /** Whether any callback of any kind is registered for `groupId`. */
+  isWatched(groupId: string): boolean {
+    return this.isWatchingMembers(groupId) || this.hooks.elected.has(groupId);
+  }
+
+  /** Every group with a callback of any kind: what the backend is asked to push changes of. */
+  watchedGroups(): Set<string> {
+    return new Set([...this.hooks.join.keys(), ...this.hooks.leave.keys(), ...this.hooks.elected.keys()]);
+  }
+
   isWatchingMembers(groupId: string): boolean {
     return this.hooks.join.has(groupId) || this.hooks.leave.has(groupId);
   }

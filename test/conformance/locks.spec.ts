@@ -1,10 +1,17 @@
 import { describe, expect, it, vi } from 'vitest';
 import { LockAcquireFailedError, LockLost } from '../../lib/index.js';
 import { drivers } from '../support/drivers.js';
-import { isSettled, nextEvent, now, since, sleep, uid, useCoordinators } from './harness.js';
-
-/** How soon a blocked acquire must learn of a release: a notification, not a polling interval. */
-const PROMPT_MS = 50;
+import {
+  AT_ONCE_MS,
+  expectPromptHandover,
+  isSettled,
+  nextEvent,
+  now,
+  since,
+  sleep,
+  uid,
+  useCoordinators,
+} from './harness.js';
 
 describe.each(drivers)('locks on $name', (driver) => {
   const coordinators = useCoordinators(driver);
@@ -62,9 +69,10 @@ describe.each(drivers)('locks on $name', (driver) => {
     const other = c.getLock(name);
     let waiter: Promise<boolean> | undefined;
     await lock.withLock(async () => {
+      // At once: the lock stays held until this function returns, so an acquire that waited would time out.
       const started = now();
-      expect(await lock.acquire({ blocking: true })).toBe(false);
-      expect(since(started)).toBeLessThan(PROMPT_MS);
+      expect(await lock.acquire({ blocking: true, timeoutMs: 5000 })).toBe(false);
+      expect(since(started)).toBeLessThan(AT_ONCE_MS);
       waiter = other.acquire({ blocking: true, timeoutMs: 5000 });
       await sleep(100);
       expect(await isSettled(waiter)).toBe(false);
@@ -296,19 +304,33 @@ describe.each(drivers)('locks on $name', (driver) => {
     expect(waiter.fencingToken! > holder.fencingToken!).toBe(true);
   });
 
-  it('a blocked acquire resolves promptly on release (a notification, not a polling interval)', async () => {
+  it('a blocked acquire learns of a release within a few ms, however long it has waited (a notification, not a polling interval)', async () => {
     const [c1, c2] = await coordinators.startMany(2);
     const name = uid('lock');
     const holder = c1.getLock(name);
     const waiter = c2.getLock(name);
-    expect(await holder.acquire()).toBe(true);
-    const waiting = waiter.acquire({ blocking: true, timeoutMs: 5000 });
-    await sleep(150);
-    expect(await isSettled(waiting, 0)).toBe(false);
-    const released = now();
-    expect(await holder.release()).toBe(true);
-    expect(await waiting).toBe(true);
-    expect(since(released)).toBeLessThan(PROMPT_MS);
+    await expectPromptHandover(async () => {
+      expect(await holder.acquire({ blocking: false })).toBe(true);
+      return {
+        wait: () => waiter.acquire({ blocking: true, timeoutMs: 5000 }),
+        end: async () => expect(await holder.release()).toBe(true),
+        after: async () => expect(await waiter.release()).toBe(true),
+      };
+    });
+  });
+
+  it('a blocked acquire learns within a few ms that the hold was broken', async () => {
+    const [c1, c2, c3] = await coordinators.startMany(3);
+    const name = uid('lock');
+    const waiter = c2.getLock(name);
+    await expectPromptHandover(async () => {
+      expect(await c1.getLock(name).acquire({ blocking: false })).toBe(true);
+      return {
+        wait: () => waiter.acquire({ blocking: true, timeoutMs: 5000 }),
+        end: async () => expect(await c3.getLock(name).break()).toBe(true),
+        after: async () => expect(await waiter.release()).toBe(true),
+      };
+    });
   });
 
   it('three waiters are served in arrival order, each as the previous one releases', async () => {
@@ -358,16 +380,21 @@ describe.each(drivers)('locks on $name', (driver) => {
     expect(order).toEqual(['lock2', 'lock1']);
   });
 
-  it('acquire({ timeoutMs }) resolves false after about that time', async () => {
+  it('acquire({ timeoutMs }) resolves false after about that time: never sooner, and within 100 ms after', async () => {
     const [c1, c2] = await coordinators.startMany(2);
     const name = uid('lock');
     expect(await c1.getLock(name).acquire()).toBe(true);
     const waiter = c2.getLock(name);
-    const started = now();
-    expect(await waiter.acquire({ blocking: true, timeoutMs: 300 })).toBe(false);
-    const elapsed = since(started);
-    expect(elapsed).toBeGreaterThanOrEqual(290);
-    expect(elapsed).toBeLessThan(300 + 200);
+    // Never sooner, in every round; late by under 100 ms in the best of three (one CPU stall may delay a timer).
+    const late: number[] = [];
+    while (late.length < 3 && !late.some((ms) => ms < 100)) {
+      const started = now();
+      expect(await waiter.acquire({ blocking: true, timeoutMs: 200 })).toBe(false);
+      const elapsed = since(started);
+      expect(elapsed).toBeGreaterThanOrEqual(199);
+      late.push(elapsed - 200);
+    }
+    expect(Math.min(...late), `late by ${late.map((ms) => ms.toFixed(1)).join(', ')} ms`).toBeLessThan(100);
     expect(waiter.isHeld).toBe(false);
     expect(waiter.fencingToken).toBeNull();
   });
@@ -393,8 +420,9 @@ describe.each(drivers)('locks on $name', (driver) => {
     const waiter = c2.getLock(name);
     const waiting = waiter.acquire({ timeoutMs: 5000 });
     const started = now();
-    expect(await waiter.acquire({ blocking: true })).toBe(false);
-    expect(since(started)).toBeLessThan(PROMPT_MS);
+    expect(await waiter.acquire({ blocking: true, timeoutMs: 5000 })).toBe(false);
+    expect(since(started)).toBeLessThan(AT_ONCE_MS);
+    expect(await isSettled(waiting)).toBe(false);
     await c1.getLock(name).break();
     expect(await waiting).toBe(true);
     expect(await waiter.isStillOwner()).toBe(true);
@@ -406,7 +434,7 @@ describe.each(drivers)('locks on $name', (driver) => {
     expect(await c1.getLock(name).acquire()).toBe(true);
     const started = now();
     expect(await c2.getLock(name).acquire({ blocking: false })).toBe(false);
-    expect(since(started)).toBeLessThan(PROMPT_MS * 4);
+    expect(since(started)).toBeLessThan(AT_ONCE_MS);
   });
 
   it('break() on a free lock is false; a broken holder learns it (isStillOwner false, LockLost, signal aborted)', async () => {
@@ -417,8 +445,9 @@ describe.each(drivers)('locks on $name', (driver) => {
     expect(await lock1.acquire()).toBe(true);
     const signal = lock1.signal!;
     expect(signal.aborted).toBe(false);
-    expect(await c2.getLock(name).break()).toBe(true);
+    // Heard from now on: a backend may push the loss at once, or the holder learns when it asks.
     const lost = nextEvent(c1, LockLost, (e) => e.name === name);
+    expect(await c2.getLock(name).break()).toBe(true);
     expect(await lock1.isStillOwner()).toBe(false);
     expect(await lost).toMatchObject({ name });
     expect(signal.aborted).toBe(true);
@@ -430,8 +459,8 @@ describe.each(drivers)('locks on $name', (driver) => {
     const name = uid('lock');
     const lock1 = c1.getLock(name);
     expect(await lock1.acquire()).toBe(true);
-    expect(await c2.getLock(name).break()).toBe(true);
     const lost = nextEvent(c1, LockLost, (e) => e.name === name);
+    expect(await c2.getLock(name).break()).toBe(true);
     expect(await lock1.release()).toBe(false);
     expect(await lost).toMatchObject({ name });
   });
@@ -450,28 +479,41 @@ describe.each(drivers)('locks on $name', (driver) => {
     expect(await c.getLock(name).acquire({ blocking: false })).toBe(true);
   });
 
-  it('heartbeat() of a held lock is true and keeps it; isStillOwner() is true for the holder only', async () => {
-    const c = await coordinators.start();
+  it('heartbeat() of a held lock is true and keeps it past `lock_timeout`; isStillOwner() is true for the holder only', async () => {
+    const c = await coordinators.start({ query: { lock_timeout: 0.3 } });
+    const c2 = await coordinators.start();
     const name = uid('lock');
     const lock = c.getLock(name);
     const other = c.getLock(name);
     expect(await lock.acquire()).toBe(true);
+    const seen = coordinators.record(c);
+    // Only the lock's own heartbeat(), at a third of its timeout, for three timeouts.
+    const until = now() + 900;
+    while (now() < until) {
+      expect(await lock.heartbeat()).toBe(true);
+      await sleep(100);
+    }
     expect(await lock.heartbeat()).toBe(true);
     expect(await lock.isStillOwner()).toBe(true);
+    expect(await c2.getLock(name).acquire({ blocking: false })).toBe(false);
+    expect(seen.filter((e) => e instanceof LockLost)).toEqual([]);
     expect(await other.isStillOwner()).toBe(false);
     expect(await lock.release()).toBe(true);
     expect(await lock.isStillOwner()).toBe(false);
   });
 
-  it('stop() releases held locks: a waiter on another coordinator gets the lock promptly', async () => {
-    const [c1, c2] = await coordinators.startMany(2);
+  it('stop() releases held locks: a waiter on another coordinator learns of it within a few ms', async () => {
+    const c2 = await coordinators.start();
     const name = uid('lock');
-    expect(await c1.getLock(name).acquire()).toBe(true);
-    const waiting = c2.getLock(name).acquire({ timeoutMs: 5000 });
-    await sleep(20);
-    const stopped = now();
-    await c1.stop();
-    expect(await waiting).toBe(true);
-    expect(since(stopped)).toBeLessThan(PROMPT_MS * 2);
+    const waiter = c2.getLock(name);
+    await expectPromptHandover(async () => {
+      const c1 = await coordinators.start();
+      expect(await c1.getLock(name).acquire({ blocking: false })).toBe(true);
+      return {
+        wait: () => waiter.acquire({ timeoutMs: 5000 }),
+        end: () => c1.stop(),
+        after: async () => expect(await waiter.release()).toBe(true),
+      };
+    });
   });
 });

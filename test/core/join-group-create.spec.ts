@@ -1,24 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryCoordinator } from '../../lib/drivers/memory/index.js';
 import { type Coordinator, getCoordinator } from '../../lib/index.js';
-
-/** A member whose first group creation is followed at once by another member deleting the group. */
-class RacedCoordinator extends MemoryCoordinator {
-  races = 0;
-  constructor(
-    url: URL,
-    memberId: string,
-    private readonly deleter: Coordinator,
-  ) {
-    super(url, memberId);
-  }
-
-  protected override async backendCreateGroup(groupId: string): Promise<void> {
-    await super.backendCreateGroup(groupId);
-    if (this.races++ < 2) await this.deleter.deleteGroup(groupId);
-  }
-}
+import { failing, failingUrl } from '../support/failing-driver.js';
 
 describe('joinGroupCreate', () => {
   const started: Coordinator[] = [];
@@ -27,15 +9,20 @@ describe('joinGroupCreate', () => {
   });
 
   it('retries when the group it created is deleted before it joins, and ends up joined', async () => {
-    const url = `memory://join-create-${randomUUID()}`;
+    // A member whose first group creations are each followed at once by another member deleting the group.
+    const url = failingUrl();
     const deleter = getCoordinator(url, 'deleter');
     await deleter.start();
-    const raced = new RacedCoordinator(new URL(url), 'raced', deleter);
+    const raced = getCoordinator(url, 'raced');
     await raced.start();
     started.push(deleter, raced);
+    let races = 0;
+    failing(raced).faults.after('createGroup', async (groupId: string) => {
+      if (races++ < 2) await deleter.deleteGroup(groupId);
+    });
 
     await raced.joinGroupCreate('g', { role: 'worker' });
-    expect(raced.races).toBe(3); // created, deleted, twice; the third creation stood
+    expect(races).toBe(3); // created, deleted, twice; the third creation stood
     expect(await deleter.getMembers('g')).toEqual(new Set(['raced']));
     expect(await deleter.getMemberCapabilities('g', 'raced')).toEqual({ role: 'worker' });
     expect(raced.groups.has('g')).toBe(true);

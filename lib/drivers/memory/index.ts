@@ -1,1 +1,2 @@
-export { MemoryCoordinator } from './memory-coordinator.js';
+export { MemoryCoordinator, memoryDriver } from './memory-coordinator.js';
+export { MemoryDriver } from './memory-driver.js';

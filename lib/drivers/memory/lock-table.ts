@@ -1,101 +1,90 @@
 import { performance } from 'node:perf_hooks';
+import type { HoldRef } from '../../core/backend.js';
 import { timerDelay } from '../../core/timeout.js';
 
 interface Hold {
   shared: boolean;
+  fence: bigint;
   expiresAt: number;
+  /** Tells the holder's session its hold was broken. */
+  broken(): void;
 }
 
-interface Waiter {
-  token: string;
-  shared: boolean;
+/** A queued request; `granted` tells its session (the backend's push). */
+export interface QueuedRequest {
+  ref: HoldRef;
   expiryMs: number;
-  grant(fence: bigint | null): void;
+  granted(fence: bigint): void;
+  broken(): void;
 }
 
 interface LockState {
   holds: Map<string, Hold>;
   /** Arrival order: a releaser asking again queues behind those already waiting. */
-  waiters: Waiter[];
+  waiters: QueuedRequest[];
   wake: NodeJS.Timeout | undefined;
 }
 
 /**
  * The locks of one in-memory backend: exclusive and shared holds keyed by
- * handle token, FIFO waiters served the moment a hold ends, expiry judged
- * against the monotonic clock on every call, and a fencing counter per name
- * that only grows.
+ * holder, a FIFO queue served the moment a hold ends (the head is handed the
+ * lock directly, so no newcomer can barge in), expiry judged against the
+ * monotonic clock on every call, and one fencing counter for the whole
+ * backend, so the names ever used cost nothing once their holds are gone.
  */
 export class LockTable {
   private readonly states = new Map<string, LockState>();
-  private readonly fences = new Map<string, bigint>();
+  private fence = 0n;
 
-  /** The fencing token, or null when not acquired (at once, or when the wait ends). */
-  acquire(
-    name: string,
-    request: {
-      token: string;
-      shared: boolean;
-      blocking: boolean;
-      timeoutMs?: number;
-      expiryMs: number;
-      signal: AbortSignal;
-    },
-  ): Promise<bigint | null> {
+  /** The fencing token, 'queued', or null when not grantable and not to wait. */
+  acquire(request: QueuedRequest, wait: boolean): bigint | 'queued' | null {
+    const { name, holder, shared } = request.ref;
     const state = this.settle(name);
-    if (state.holds.has(request.token)) return Promise.resolve(null);
-    if (state.waiters.length === 0 && this.compatible(state, request.shared)) {
-      return Promise.resolve(this.grant(name, state, request.token, request.shared, request.expiryMs));
-    }
-    if (!request.blocking || request.timeoutMs === 0 || request.signal.aborted) return Promise.resolve(null);
-    return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      const giveUp = () => {
-        this.removeWaiter(name, waiter);
-        waiter.grant(null);
-      };
-      const waiter: Waiter = {
-        token: request.token,
-        shared: request.shared,
-        expiryMs: request.expiryMs,
-        grant: (fence) => {
-          clearTimeout(timer);
-          request.signal.removeEventListener('abort', giveUp);
-          resolve(fence);
-        },
-      };
-      if (request.timeoutMs !== undefined) timer = setTimeout(giveUp, timerDelay(request.timeoutMs));
-      request.signal.addEventListener('abort', giveUp, { once: true });
-      state.waiters.push(waiter);
-      this.scheduleWake(name, state);
-    });
+    if (state.holds.has(holder)) return null;
+    if (state.waiters.length === 0 && this.compatible(state, shared)) return this.grant(state, request);
+    if (!wait) return null;
+    state.waiters.push(request);
+    this.scheduleWake(name, state);
+    return 'queued';
   }
 
-  release(name: string, token: string): boolean {
-    const state = this.settle(name);
-    if (!state.holds.delete(token)) return false;
-    this.settle(name);
+  /** Leave the queue. */
+  withdraw(ref: HoldRef): void {
+    const state = this.states.get(ref.name);
+    if (!state) return;
+    const index = state.waiters.findIndex((waiter) => waiter.ref.holder === ref.holder);
+    if (index >= 0) state.waiters.splice(index, 1);
+    // The head may have been the only thing blocking compatible waiters behind it.
+    this.settle(ref.name);
+  }
+
+  release(ref: HoldRef): boolean {
+    const state = this.settle(ref.name);
+    if (!state.holds.delete(ref.holder)) return false;
+    this.settle(ref.name);
     return true;
   }
 
-  refresh(name: string, token: string, expiryMs: number): boolean {
-    const hold = this.settle(name).holds.get(token);
+  refresh(ref: HoldRef, expiryMs: number): boolean {
+    const hold = this.settle(ref.name).holds.get(ref.holder);
     if (!hold) return false;
     hold.expiresAt = performance.now() + expiryMs;
     return true;
   }
 
-  isHeldBy(name: string, token: string): boolean {
-    return this.settle(name).holds.has(token);
+  /** The fence of `ref`'s live hold, or null. */
+  heldFence(ref: HoldRef): bigint | null {
+    return this.settle(ref.name).holds.get(ref.holder)?.fence ?? null;
   }
 
-  /** Remove every hold on `name`; true if there was one. */
+  /** Remove every hold on `name`, telling each holder; true if there was one. */
   break(name: string): boolean {
     const state = this.settle(name);
-    const had = state.holds.size > 0;
+    const holds = [...state.holds.values()];
     state.holds.clear();
     this.settle(name);
-    return had;
+    for (const hold of holds) hold.broken();
+    return holds.length > 0;
   }
 
   /** Drop expired holds, then serve waiters from the head while they fit. */
@@ -106,10 +95,11 @@ export class LockTable {
       this.states.set(name, state);
     }
     const now = performance.now();
-    for (const [token, hold] of state.holds) if (hold.expiresAt <= now) state.holds.delete(token);
-    while (state.waiters.length > 0 && this.compatible(state, state.waiters[0]!.shared)) {
+    for (const [holder, hold] of state.holds) if (hold.expiresAt <= now) state.holds.delete(holder);
+    const granted: [QueuedRequest, bigint][] = [];
+    while (state.waiters.length > 0 && this.compatible(state, state.waiters[0]!.ref.shared)) {
       const waiter = state.waiters.shift()!;
-      waiter.grant(this.grant(name, state, waiter.token, waiter.shared, waiter.expiryMs));
+      granted.push([waiter, this.grant(state, waiter)]);
     }
     if (state.holds.size === 0 && state.waiters.length === 0) {
       clearTimeout(state.wake);
@@ -117,6 +107,8 @@ export class LockTable {
     } else {
       this.scheduleWake(name, state);
     }
+    // Pushed once the table is consistent: a session may call straight back in.
+    for (const [waiter, fence] of granted) waiter.granted(fence);
     return state;
   }
 
@@ -127,11 +119,15 @@ export class LockTable {
     return true;
   }
 
-  private grant(name: string, state: LockState, token: string, shared: boolean, expiryMs: number): bigint {
-    state.holds.set(token, { shared, expiresAt: performance.now() + expiryMs });
-    this.states.set(name, state);
-    const fence = (this.fences.get(name) ?? 0n) + 1n;
-    this.fences.set(name, fence);
+  private grant(state: LockState, request: QueuedRequest): bigint {
+    const fence = ++this.fence;
+    state.holds.set(request.ref.holder, {
+      shared: request.ref.shared,
+      fence,
+      expiresAt: performance.now() + request.expiryMs,
+      broken: request.broken,
+    });
+    this.states.set(request.ref.name, state);
     return fence;
   }
 
@@ -143,14 +139,5 @@ export class LockTable {
     const soonest = Math.min(...[...state.holds.values()].map((h) => h.expiresAt));
     state.wake = setTimeout(() => this.settle(name), timerDelay(soonest - performance.now() + 1));
     state.wake.unref();
-  }
-
-  private removeWaiter(name: string, waiter: Waiter): void {
-    const state = this.states.get(name);
-    if (!state) return;
-    const index = state.waiters.indexOf(waiter);
-    if (index >= 0) state.waiters.splice(index, 1);
-    // The head may have been the only thing blocking compatible waiters behind it.
-    this.settle(name);
   }
 }

@@ -1,118 +1,44 @@
-import { Characteristic } from '../../core/characteristic.js';
+import { Characteristic, ReadOnlySet } from '../../core/characteristic.js';
 import { Coordinator } from '../../core/coordinator.js';
-import type { CoordinatorOptions, StoredMember } from '../../core/coordinator-options.js';
-import type { Lock, LockOwner } from '../../core/lock.js';
+import type { CoordinatorOptions } from '../../core/coordinator-options.js';
 import { assertKnownOptions, durationOption, queryOptions } from '../../core/url-options.js';
-import { type MemoryBackend, memoryBackend } from './memory-backend.js';
-import { MemoryLock } from './memory-lock.js';
+import { MemoryDriver, type MemoryTimeouts } from './memory-driver.js';
+import { memoryStore } from './memory-store.js';
 
-const CHARACTERISTICS: ReadonlySet<Characteristic> = new Set([
+const CHARACTERISTICS = [
   Characteristic.DistributedAcrossThreads,
   Characteristic.Linearizable,
   Characteristic.SameViewAcrossClients,
-]);
+];
 
 /** tooz's Redis defaults, so moving from `memory://` to `redis://` changes no timing. */
 export const DEFAULT_MEMBERSHIP_TIMEOUT_MS = 30_000;
 export const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
 
+/** `timeout=` and `lock_timeout=` from a `memory://` URL, in ms (an options object wins). */
+export function memoryTimeouts(url: URL, options: CoordinatorOptions): MemoryTimeouts {
+  const query = queryOptions(url);
+  assertKnownOptions(query, ['timeout', 'lock_timeout'], url);
+  return {
+    membershipTimeoutMs: durationOption(query, 'timeout', options.membershipTimeoutMs, DEFAULT_MEMBERSHIP_TIMEOUT_MS),
+    lockTimeoutMs: durationOption(query, 'lock_timeout', options.lockTimeoutMs, DEFAULT_LOCK_TIMEOUT_MS),
+  };
+}
+
+/** The driver for `url`: one store per `memory://<name>` in this process. */
+export function memoryDriver(url: URL, memberId: string, options: CoordinatorOptions): MemoryDriver {
+  const name = url.host + url.pathname.replace(/^\/+$/, '');
+  return new MemoryDriver(memoryStore(name), memberId, memoryTimeouts(url, options));
+}
+
 /**
  * `memory://[name]`: the embedded driver. Many coordinators in one process
- * share a backend per name; expiry behaves as on the network drivers.
+ * share a store per name; expiry behaves as on the network drivers.
  */
 export class MemoryCoordinator extends Coordinator {
-  readonly characteristics = CHARACTERISTICS;
-  readonly membershipTimeoutMs: number;
-  readonly lockTimeoutMs: number;
-  private readonly backend: MemoryBackend;
+  readonly characteristics: ReadonlySet<Characteristic> = new ReadOnlySet(CHARACTERISTICS);
 
   constructor(url: URL, memberId: string, options: CoordinatorOptions = {}) {
-    super(memberId, options);
-    const query = queryOptions(url);
-    assertKnownOptions(query, ['timeout', 'lock_timeout'], url);
-    this.membershipTimeoutMs = durationOption(
-      query,
-      'timeout',
-      options.membershipTimeoutMs,
-      DEFAULT_MEMBERSHIP_TIMEOUT_MS,
-    );
-    this.lockTimeoutMs = durationOption(query, 'lock_timeout', options.lockTimeoutMs, DEFAULT_LOCK_TIMEOUT_MS);
-    this.backend = memoryBackend(url.host + url.pathname.replace(/^\/+$/, ''));
-  }
-
-  protected async backendStart(): Promise<void> {
-    this.backend.beat(this.memberId, this.membershipTimeoutMs);
-  }
-
-  protected async backendStop(): Promise<void> {
-    this.backend.forget(this.memberId);
-  }
-
-  protected async backendHeartbeat(): Promise<void> {
-    this.backend.beat(this.memberId, this.membershipTimeoutMs);
-  }
-
-  protected beatIntervalMs(): number {
-    return Math.min(this.membershipTimeoutMs, this.lockTimeoutMs) / 2;
-  }
-
-  protected async backendCreateGroup(groupId: string): Promise<void> {
-    this.backend.createGroup(groupId);
-  }
-
-  protected async backendGetGroups(): Promise<string[]> {
-    return this.backend.groupIds();
-  }
-
-  protected async backendJoinGroup(groupId: string, capabilities: Uint8Array): Promise<void> {
-    this.backend.join(groupId, this.memberId, capabilities);
-  }
-
-  protected async backendLeaveGroup(groupId: string): Promise<void> {
-    this.backend.leave(groupId, this.memberId);
-  }
-
-  protected async backendDeleteGroup(groupId: string): Promise<void> {
-    this.backend.deleteGroup(groupId);
-  }
-
-  protected async backendGetMembers(groupId: string): Promise<Set<string>> {
-    return new Set(this.backend.members(groupId).keys());
-  }
-
-  protected async backendGetMembersWithCapabilities(groupId: string): Promise<Map<string, Uint8Array>> {
-    return new Map([...this.backend.members(groupId)].map(([id, member]) => [id, member.capabilities]));
-  }
-
-  protected async backendGetMember(groupId: string, memberId: string): Promise<StoredMember> {
-    return { ...this.backend.member(groupId, memberId) };
-  }
-
-  protected async backendUpdateCapabilities(groupId: string, capabilities: Uint8Array): Promise<void> {
-    this.backend.updateCapabilities(groupId, this.memberId, capabilities);
-  }
-
-  protected async backendGetLeader(groupId: string): Promise<string | null> {
-    return this.backend.leader(groupId);
-  }
-
-  protected async backendAcquireLeadership(groupId: string): Promise<boolean> {
-    return this.backend.lead(groupId, this.memberId, this.instanceId, this.lockTimeoutMs);
-  }
-
-  protected async backendRefreshLeadership(groupId: string): Promise<boolean> {
-    return this.backend.refreshLead(groupId, this.instanceId, this.lockTimeoutMs);
-  }
-
-  protected async backendReleaseLeadership(groupId: string): Promise<boolean> {
-    return this.backend.standDown(groupId, this.instanceId);
-  }
-
-  protected createLock(name: string, owner: LockOwner): Lock {
-    return new MemoryLock(name, owner, this.backend.locks, this.lockTimeoutMs);
-  }
-
-  protected get lockExpiryMs(): number {
-    return this.lockTimeoutMs;
+    super(memberId, options, memoryDriver(url, memberId, options));
   }
 }

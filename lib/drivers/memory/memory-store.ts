@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { BackendEvents } from '../../core/backend.js';
 import type { StoredMember } from '../../core/coordinator-options.js';
 import {
   GroupAlreadyExistError,
@@ -11,28 +12,59 @@ import { LockTable } from './lock-table.js';
 
 interface Leadership {
   memberId: string;
-  /** The coordinator object that leads, so two coordinators sharing a member id stay apart. */
-  instanceId: string;
+  /** The session that leads, so two coordinators sharing a member id stay apart. */
+  sessionId: string;
   expiresAt: number;
+}
+
+/** A connected coordinator, for pushes. */
+interface Connected {
+  memberId: string;
+  events: BackendEvents;
+  watched: ReadonlySet<string>;
 }
 
 /**
  * One process-wide store behind every `memory://<name>` coordinator. Liveness
  * is kept per member id with an expiry, as tooz's Redis beat keys are, and
- * judged on every read: a member whose expiry passed is gone from every group.
+ * judged on every read: a member whose expiry passed is gone from every
+ * group. Changes are pushed to the connected sessions that watch them, as a
+ * network backend's pub/sub would.
  */
-export class MemoryBackend {
+export class MemoryStore {
   private readonly groups = new Map<string, Map<string, StoredMember>>();
   private readonly liveUntil = new Map<string, number>();
   private readonly leaders = new Map<string, Leadership>();
+  private readonly sessions = new Map<string, Connected>();
   private beats = 0;
   readonly locks = new LockTable();
 
-  beat(memberId: string, timeoutMs: number): void {
-    // A member whose liveness lapsed was evicted; a late beat must not bring its memberships back.
-    if (!this.isAlive(memberId)) this.evict(memberId);
+  connect(sessionId: string, memberId: string, events: BackendEvents): void {
+    this.sessions.set(sessionId, { memberId, events, watched: new Set() });
+  }
+
+  /** The session is gone; the member's liveness goes with its last session (a twin keeps it alive). */
+  disconnect(sessionId: string): void {
+    const session = this.sessions.get(sessionId);
+    this.sessions.delete(sessionId);
+    if (!session) return;
+    const twin = [...this.sessions.values()].some((other) => other.memberId === session.memberId);
+    if (!twin) this.liveUntil.delete(session.memberId);
+  }
+
+  watch(sessionId: string, groupIds: ReadonlySet<string>): void {
+    const session = this.sessions.get(sessionId);
+    if (session) session.watched = new Set(groupIds);
+  }
+
+  /** Refresh liveness; true if it had lapsed (the member was evicted from every group). */
+  beat(memberId: string, timeoutMs: number): boolean {
+    const lapsed = !this.isAlive(memberId);
+    // A late beat must not bring evicted memberships back: the member rejoins explicitly.
+    if (lapsed) this.evict(memberId);
     this.liveUntil.set(memberId, performance.now() + timeoutMs);
     if (++this.beats % 1024 === 0) this.forgetTheDead();
+    return lapsed;
   }
 
   /** Members that died without stop() would otherwise stay in `liveUntil` for ever. */
@@ -45,10 +77,6 @@ export class MemoryBackend {
     }
   }
 
-  forget(memberId: string): void {
-    this.liveUntil.delete(memberId);
-  }
-
   createGroup(groupId: string): void {
     if (this.groups.has(groupId)) throw new GroupAlreadyExistError(groupId);
     this.groups.set(groupId, new Map());
@@ -58,21 +86,30 @@ export class MemoryBackend {
     return [...this.groups.keys()];
   }
 
+  hasGroup(groupId: string): boolean {
+    return this.groups.has(groupId);
+  }
+
   join(groupId: string, memberId: string, capabilities: Uint8Array): void {
     const members = this.members(groupId);
     if (members.has(memberId)) throw new MemberAlreadyExistError(groupId, memberId);
     const now = new Date();
     members.set(memberId, { capabilities, createdAt: now, updatedAt: now });
+    this.changed(groupId);
   }
 
   leave(groupId: string, memberId: string): void {
     if (!this.members(groupId).delete(memberId)) throw new MemberNotJoinedError(groupId, memberId);
+    this.changed(groupId);
   }
 
   deleteGroup(groupId: string): void {
     if (this.members(groupId).size > 0) throw new GroupNotEmptyError(groupId);
     this.groups.delete(groupId);
+    const leader = this.leaders.get(groupId);
     this.leaders.delete(groupId);
+    if (leader) this.sessions.get(leader.sessionId)?.events.leadershipLost(groupId);
+    this.changed(groupId);
   }
 
   /** The live members of `groupId` (dead ones are pruned as they are seen). */
@@ -100,27 +137,30 @@ export class MemoryBackend {
     return this.currentLeadership(groupId)?.memberId ?? null;
   }
 
-  /** Take or keep leadership; false while another coordinator's leadership is live. */
-  lead(groupId: string, memberId: string, instanceId: string, timeoutMs: number): boolean {
+  /** Take or keep leadership; false while another session's leadership is live. */
+  lead(groupId: string, memberId: string, sessionId: string, timeoutMs: number): boolean {
     if (!this.groups.has(groupId)) return false;
     const current = this.currentLeadership(groupId);
-    if (current && current.instanceId !== instanceId) return false;
-    this.leaders.set(groupId, { memberId, instanceId, expiresAt: performance.now() + timeoutMs });
+    if (current && current.sessionId !== sessionId) return false;
+    this.leaders.set(groupId, { memberId, sessionId, expiresAt: performance.now() + timeoutMs });
     return true;
   }
 
-  refreshLead(groupId: string, instanceId: string, timeoutMs: number): boolean {
+  refreshLead(groupId: string, sessionId: string, timeoutMs: number): boolean {
     const current = this.currentLeadership(groupId);
-    if (!current || current.instanceId !== instanceId) return false;
+    if (!current || current.sessionId !== sessionId) return false;
     current.expiresAt = performance.now() + timeoutMs;
     return true;
   }
 
-  standDown(groupId: string, instanceId: string): boolean {
+  standDown(groupId: string, sessionId: string): boolean {
     this.members(groupId);
     const current = this.currentLeadership(groupId);
-    if (!current || current.instanceId !== instanceId) return false;
+    if (!current || current.sessionId !== sessionId) return false;
     this.leaders.delete(groupId);
+    for (const session of this.sessions.values()) {
+      if (session.watched.has(groupId)) session.events.leaderGone(groupId);
+    }
     return true;
   }
 
@@ -138,18 +178,25 @@ export class MemoryBackend {
   }
 
   private evict(memberId: string): void {
-    for (const members of this.groups.values()) members.delete(memberId);
+    for (const [groupId, members] of this.groups) if (members.delete(memberId)) this.changed(groupId);
+  }
+
+  /** Tell the sessions watching `groupId` that its members changed. */
+  private changed(groupId: string): void {
+    for (const session of this.sessions.values()) {
+      if (session.watched.has(groupId)) session.events.membersChanged(groupId);
+    }
   }
 }
 
-const backends = new Map<string, MemoryBackend>();
+const stores = new Map<string, MemoryStore>();
 
-/** Every coordinator made with the same `memory://<name>` in this process shares one backend. */
-export function memoryBackend(name: string): MemoryBackend {
-  let backend = backends.get(name);
-  if (!backend) {
-    backend = new MemoryBackend();
-    backends.set(name, backend);
+/** Every coordinator made with the same `memory://<name>` in this process shares one store. */
+export function memoryStore(name: string): MemoryStore {
+  let store = stores.get(name);
+  if (!store) {
+    store = new MemoryStore();
+    stores.set(name, store);
   }
-  return backend;
+  return store;
 }

@@ -1,0 +1,43 @@
+import type { Backend } from './backend.js';
+import { CoordinationError, CoordinatorConnectionError, OperationTimedOutError } from './errors.js';
+
+/** What a failed backend call was about, for the message. */
+export interface CallContext {
+  groupId?: string;
+  lockName?: string;
+}
+
+/**
+ * The one place where a backend's own errors become ours: errors the driver
+ * calls connection errors become `CoordinatorConnectionError`, time-outs
+ * `OperationTimedOutError`, each naming the operation and the group or lock.
+ * Our own errors and programming errors pass through. The driver's secrets
+ * are scrubbed from the message, and the original is kept as `cause` only
+ * when it holds none of them.
+ */
+export function translateBackendError(
+  error: unknown,
+  backend: Backend,
+  memberId: string,
+  operation: string,
+  context: CallContext,
+): unknown {
+  if (error instanceof CoordinationError) return error;
+  const timedOut = backend.isTimeoutError?.(error) ?? false;
+  const lostConnection = !timedOut && (backend.isConnectionError?.(error) ?? false);
+  if (!timedOut && !lostConnection) return error;
+  const raw = error instanceof Error ? error.message : String(error);
+  const secrets = (backend.secrets ?? []).filter((secret) => secret.length > 0);
+  const leaks = secrets.some((secret) => raw.includes(secret) || String((error as Error)?.stack).includes(secret));
+  const message = secrets.reduce((text, secret) => text.split(secret).join('***'), raw);
+  const about = [
+    context.groupId !== undefined ? ` on group ${context.groupId}` : '',
+    context.lockName !== undefined ? ` on lock ${context.lockName}` : '',
+  ].join('');
+  const translated = timedOut
+    ? new OperationTimedOutError(`${operation}${about} (member ${memberId})`, backend.commandTimeoutMs ?? 0)
+    : new CoordinatorConnectionError(`${operation}${about} failed for member ${memberId}: ${message}`, {
+        cause: leaks ? undefined : error,
+      });
+  return translated;
+}

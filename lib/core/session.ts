@@ -1,0 +1,251 @@
+import { performance } from 'node:perf_hooks';
+import type { BeatRequest, Grant, HoldRef, SessionSnapshot } from './backend.js';
+import { timerDelay } from './timeout.js';
+
+/** A grant as the core counts it: the lease runs from `since`, taken before the request. */
+export interface CountedGrant {
+  grant: Grant;
+  since: number;
+}
+
+interface Held {
+  ref: HoldRef;
+  deadline: number;
+  /** Tell the handle its hold ended: `lost` when without `release()`. */
+  end(lost: boolean): void;
+}
+
+interface Waiting {
+  ref: HoldRef;
+  settle(grant: CountedGrant): void;
+}
+
+/** What the session reports back to the coordinator. */
+export interface SessionListener {
+  leadershipLost(groupId: string): void;
+}
+
+/**
+ * This member's state, kept by the core for every driver: joined groups with
+ * their encoded capabilities (groups it was evicted from included, so it can
+ * rejoin them), held locks and queued waiters, and leaderships, each hold and
+ * leadership with the local end of its lease.
+ *
+ * One timer serves every deadline: when a lease ends without a successful
+ * refresh, the hold or leadership is declared lost here, with no round trip,
+ * and handed to the next beat to let go of in the backend.
+ */
+export class Session {
+  readonly groups = new Map<string, Uint8Array>();
+  private readonly holds = new Map<string, Held>();
+  private readonly waiters = new Map<string, Waiting>();
+  private readonly leaderships = new Map<string, number>();
+  private abandonedHolds: HoldRef[] = [];
+  private abandonedLeaderships: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  /** Keeps the process alive while an acquire waits (a pending promise alone does not). */
+  private keepAlive: NodeJS.Timeout | undefined;
+
+  constructor(private readonly listener: SessionListener) {}
+
+  // ---- Holds and waiters ------------------------------------------------------
+
+  holdStarted(ref: HoldRef, counted: CountedGrant, end: (lost: boolean) => void): void {
+    const deadline = counted.grant.leaseMs === undefined ? Infinity : counted.since + counted.grant.leaseMs;
+    this.holds.set(ref.holder, { ref, deadline, end });
+    this.scheduleAt(deadline);
+  }
+
+  /** The hold ended (released, or found gone): forget it. */
+  holdEnded(holder: string): void {
+    this.holds.delete(holder);
+  }
+
+  /** Whether `holder`'s lease is still running by the local clock. */
+  holdLive(holder: string): boolean {
+    const held = this.holds.get(holder);
+    return held !== undefined && held.deadline > performance.now();
+  }
+
+  /** The hold is gone in the backend (a beat, a push or a lost connection said so). */
+  loseHold(holder: string): void {
+    const held = this.holds.get(holder);
+    if (!held) return;
+    this.holds.delete(holder);
+    held.end(true);
+  }
+
+  /**
+   * Register a wait before the request goes out, so a grant pushed before the
+   * request's own answer still finds its waiter.
+   */
+  expectGrant(ref: HoldRef, settle: (grant: CountedGrant) => void): void {
+    this.waiters.set(ref.holder, { ref, settle });
+    this.keepAlive ??= setInterval(() => undefined, 1 << 30);
+  }
+
+  stopWaiting(holder: string): void {
+    this.waiters.delete(holder);
+    if (this.waiters.size === 0 && this.keepAlive) {
+      clearInterval(this.keepAlive);
+      this.keepAlive = undefined;
+    }
+  }
+
+  /** A queued request was granted; a grant nobody waits for any more is let go at the next beat. */
+  granted(ref: HoldRef, grant: Grant, since: number): void {
+    const waiting = this.waiters.get(ref.holder);
+    if (!waiting) {
+      if (!this.holds.has(ref.holder)) this.abandonedHolds.push(ref);
+      return;
+    }
+    this.stopWaiting(ref.holder);
+    waiting.settle({ grant, since });
+  }
+
+  /** Let go of `ref` in the backend at the next beat (a grant that came too late, say). */
+  abandon(ref: HoldRef): void {
+    this.abandonedHolds.push(ref);
+  }
+
+  // ---- Leaderships --------------------------------------------------------------
+
+  leads(groupId: string): boolean {
+    const deadline = this.leaderships.get(groupId);
+    if (deadline === undefined) return false;
+    if (deadline > performance.now()) return true;
+    this.expire();
+    return false;
+  }
+
+  leadershipGroups(): string[] {
+    return [...this.leaderships.keys()];
+  }
+
+  /** Won or kept at `since` (taken before the request) for `leaseMs`. */
+  leadershipRenewed(groupId: string, since: number, leaseMs: number | undefined): void {
+    const deadline = leaseMs === undefined ? Infinity : since + leaseMs;
+    this.leaderships.set(groupId, deadline);
+    this.scheduleAt(deadline);
+  }
+
+  /** End leadership locally; true (and the listener told) if it was held. */
+  loseLeadership(groupId: string): boolean {
+    if (!this.leaderships.delete(groupId)) return false;
+    this.listener.leadershipLost(groupId);
+    return true;
+  }
+
+  // ---- Beats -----------------------------------------------------------------
+
+  snapshot(): SessionSnapshot {
+    return {
+      groups: new Map(this.groups),
+      holds: [...this.holds.values()].map((held) => held.ref),
+      waiters: [...this.waiters.values()].map((waiting) => waiting.ref),
+      leaderships: this.leadershipGroups(),
+    };
+  }
+
+  /** A full beat: everything held, plus what was given up locally since the last one (handed over once). */
+  beatRequest(): BeatRequest {
+    this.expire();
+    const request = {
+      ...this.snapshot(),
+      liveness: true,
+      abandonedHolds: this.abandonedHolds,
+      abandonedLeaderships: this.abandonedLeaderships,
+    };
+    this.abandonedHolds = [];
+    this.abandonedLeaderships = [];
+    return request;
+  }
+
+  /** A beat failed: what it was to let go of is tried again next time. */
+  beatFailed(request: BeatRequest): void {
+    this.abandonedHolds.push(...request.abandonedHolds);
+    this.abandonedLeaderships.push(...request.abandonedLeaderships);
+  }
+
+  /** A beat that started at `since` refreshed these holds and leaderships for `leaseMs`. */
+  refreshed(request: BeatRequest, since: number, leaseMs: number | undefined): void {
+    const deadline = leaseMs === undefined ? Infinity : since + leaseMs;
+    for (const ref of request.holds) {
+      const held = this.holds.get(ref.holder);
+      if (held && held.ref === ref) held.deadline = deadline;
+    }
+    for (const groupId of request.leaderships) {
+      if (this.leaderships.has(groupId)) this.leaderships.set(groupId, deadline);
+    }
+    this.scheduleAt(deadline);
+  }
+
+  /** Refresh one hold's deadline (`Lock.heartbeat()`). */
+  holdRefreshed(holder: string, since: number, leaseMs: number | undefined): void {
+    const held = this.holds.get(holder);
+    if (!held) return;
+    held.deadline = leaseMs === undefined ? Infinity : since + leaseMs;
+    this.scheduleAt(held.deadline);
+  }
+
+  // ---- The deadline timer ----------------------------------------------------
+
+  /** Declare lost every hold and leadership whose lease ended, then wait for the next deadline. */
+  private expire(): void {
+    const now = performance.now();
+    let next = Infinity;
+    for (const [holder, held] of this.holds) {
+      if (held.deadline <= now) {
+        this.abandonedHolds.push(held.ref);
+        this.loseHold(holder);
+      } else next = Math.min(next, held.deadline);
+    }
+    for (const [groupId, deadline] of this.leaderships) {
+      if (deadline <= now) {
+        this.abandonedLeaderships.push(groupId);
+        this.loseLeadership(groupId);
+      } else next = Math.min(next, deadline);
+    }
+    this.arm(next);
+  }
+
+  /** Make sure the timer fires no later than `deadline`. */
+  private scheduleAt(deadline: number): void {
+    if (deadline < this.timerAt) this.arm(deadline);
+  }
+
+  private arm(deadline: number): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = deadline;
+    if (deadline === Infinity) return;
+    // A long delay is clamped; firing early just finds nothing due and re-arms.
+    this.timer = setTimeout(() => this.expire(), timerDelay(deadline - performance.now() + 1));
+    this.timer.unref();
+  }
+
+  // ---- End of the session ------------------------------------------------------
+
+  /** End every hold: as lost (`LockLost`), or as released by a successful stop. */
+  endHolds(lost: boolean): void {
+    const holds = [...this.holds.values()];
+    this.holds.clear();
+    for (const held of holds) held.end(lost);
+  }
+
+  endLeaderships(): void {
+    for (const groupId of this.leadershipGroups()) this.loseLeadership(groupId);
+  }
+
+  /** Forget everything (after stop); waiters are left to their own abort. */
+  clear(): void {
+    this.holds.clear();
+    this.leaderships.clear();
+    this.groups.clear();
+    for (const holder of [...this.waiters.keys()]) this.stopWaiting(holder);
+    this.abandonedHolds = [];
+    this.abandonedLeaderships = [];
+    this.arm(Infinity);
+  }
+}
