@@ -83,7 +83,7 @@ const SECRET_OPTION = /password|passwd|secret|token/i;
  * throws.
  */
 export function redactUrl(url: URL | string): string {
-  return maskSecretOptions(maskUserInfo(typeof url === 'string' ? url : url.href));
+  return maskSecretOptions(maskUserInfo(String(url)));
 }
 
 /**
@@ -93,7 +93,7 @@ export function redactUrl(url: URL | string): string {
  * driver or client library might have echoed them. Never throws.
  */
 export function redactSecrets(text: string, url: URL | string): string {
-  const raw = typeof url === 'string' ? url : url.href;
+  const raw = String(url);
   let result = raw.length > 0 ? text.split(raw).join(redactUrl(raw)) : text;
   // Longest first, so a secret containing another is masked whole.
   const secrets = [...secretsOf(raw)].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);

@@ -83,6 +83,9 @@ describe('redactUrl / redactSecrets', () => {
   it('takes URL objects and never throws', () => {
     expect(redactUrl(new URL('redis://u:p%2Fw@h:1/0?token=t'))).toBe('redis://u:***@h:1/0?token=***');
     expect(() => redactUrl('::::@@@??&&==%%')).not.toThrow();
+    // What a Nest user might pass by mistake still yields a message.
+    expect(redactUrl(42 as unknown as string)).toBe('42');
+    expect(redactUrl(undefined as unknown as string)).toBe('undefined');
   });
 
   it('redactSecrets masks the URL and its credentials in any text, decoded or encoded', () => {
