@@ -11,7 +11,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { filter, firstValueFrom, type Subscription, timeout } from 'rxjs';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import {
   Characteristic,
   type CoordinationEvent,
@@ -20,7 +20,7 @@ import {
   getCoordinator,
   type StartOptions,
 } from '../../lib/index.js';
-import { type DriverUnderTest, uid, withQuery } from '../support/drivers.js';
+import { type ConformanceDriver, type DriverUnderTest, uid, withQuery } from '../support/drivers.js';
 
 export { uid, withQuery };
 
@@ -34,7 +34,13 @@ export interface MakeOptions {
   start?: StartOptions;
 }
 
-/** What a driver declares, read at collection time so `it.skipIf` can use it. */
+/**
+ * What a driver must be, from the table pinned in `test/support/drivers.ts`
+ * (API.md's driver table), for `it.skipIf` at collection time. Skips never
+ * follow what the driver itself declares: a driver that wrongly declared
+ * NON_TIMEOUT_BASED would skip the very tests that show it expires things.
+ * Lifecycle's "declares exactly" test holds the driver to the same table.
+ */
 export interface DriverTraits {
   characteristics: ReadonlySet<Characteristic>;
   requiresBeating: boolean;
@@ -45,14 +51,14 @@ export interface DriverTraits {
   scheme: string;
 }
 
-/** Reads the driver's declarations from an unstarted coordinator (no connection is made). */
-export function driverTraits(driver: DriverUnderTest): DriverTraits {
-  const probe = getCoordinator(driver.url, uid('probe'));
+/** The driver's pinned traits (no coordinator is made). */
+export function driverTraits(driver: ConformanceDriver): DriverTraits {
+  const characteristics = new Set(driver.characteristics);
   return {
-    characteristics: probe.characteristics,
-    requiresBeating: probe.requiresBeating,
-    timeoutBased: !probe.characteristics.has(Characteristic.NonTimeoutBased),
-    distributedAcrossHosts: probe.characteristics.has(Characteristic.DistributedAcrossHosts),
+    characteristics,
+    requiresBeating: driver.requiresBeating,
+    timeoutBased: !characteristics.has(Characteristic.NonTimeoutBased),
+    distributedAcrossHosts: characteristics.has(Characteristic.DistributedAcrossHosts),
     scheme: new URL(driver.url).protocol.replace(/:$/, ''),
   };
 }
@@ -174,4 +180,67 @@ export async function isSettled(promise: Promise<unknown>, afterMs = 20): Promis
   );
   await sleep(afterMs);
   return settled;
+}
+
+/**
+ * How soon a blocked acquire must learn that the hold it waits on ended: a
+ * notification from the backend, not a polling interval. Measured from just
+ * before the call that ends the hold, so it covers that call's round trip,
+ * the notification and the grant.
+ */
+export const PROMPT_MS = 10;
+
+/**
+ * An answer that does not wait: well under the 5 s the waiting acquires in
+ * these tests are given, and generous for a round trip on a throttled CPU.
+ */
+export const AT_ONCE_MS = 1000;
+
+/**
+ * How long the waiter has waited when the hold ends, in `expectPromptHandover`.
+ * A poll every P ms (counted from the first try) answers P − phase late, and
+ * a backoff misses the long phases, so every poll or backoff slower than about
+ * `PROMPT_MS` misses at least one of these by more than `PROMPT_MS`.
+ */
+const HANDOVER_PHASES_MS = [3, 23, 61, 137];
+
+/** One hold ended under a blocked waiter, for `expectPromptHandover`. */
+export interface Handover {
+  /** Starts the blocked acquire (the hold is already taken); resolves true once granted. */
+  wait(): Promise<boolean>;
+  /** Ends the hold the waiter waits on (release, break, stop…). */
+  end(): Promise<unknown>;
+  /** Called after the grant, e.g. to let go of the waiter's new hold. */
+  after?(): Promise<unknown>;
+}
+
+/**
+ * A blocked acquire learns promptly that the hold it waits on ended: for each
+ * phase in `HANDOVER_PHASES_MS`, the ms from just before `end()` to the
+ * waiter's grant, made by `round()` (which takes a fresh hold each time), is
+ * under `PROMPT_MS` in the best of up to `tries` rounds. Taking the best round
+ * lets a CPU starved in one round (a container quota, a loaded CI) pass on the
+ * next, and the phases keep a poll from passing by luck: it answers the same
+ * phase equally late every time.
+ */
+export async function expectPromptHandover(round: () => Promise<Handover>, tries = 3): Promise<void> {
+  for (const phase of HANDOVER_PHASES_MS) {
+    const latencies: number[] = [];
+    while (latencies.length < tries && !latencies.some((ms) => ms < PROMPT_MS)) {
+      const handover = await round();
+      let grantedAt: number | undefined;
+      const waiting = handover.wait().then((granted) => ((grantedAt = now()), granted));
+      await sleep(phase);
+      expect(grantedAt, `granted before the hold ended (phase ${phase} ms)`).toBeUndefined();
+      const endedAt = now();
+      await handover.end();
+      expect(await waiting, `granted once the hold ended (phase ${phase} ms)`).toBe(true);
+      latencies.push(grantedAt! - endedAt);
+      await handover.after?.();
+    }
+    expect(
+      Math.min(...latencies),
+      `a waiter that had waited ${phase} ms learned the hold ended after ${latencies.map((ms) => ms.toFixed(1)).join(', ')} ms`,
+    ).toBeLessThan(PROMPT_MS);
+  }
 }

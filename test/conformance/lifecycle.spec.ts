@@ -6,10 +6,12 @@ import {
   CoordinatorConnectionError,
   getCoordinator,
   LeadershipLost,
+  LockLost,
   registerDriver,
 } from '../../lib/index.js';
 import { drivers } from '../support/drivers.js';
-import { driverTraits, nextEvent, now, since, uid, useCoordinators } from './harness.js';
+import { failing, failingUrl } from '../support/failing-driver.js';
+import { driverTraits, isSettled, nextEvent, now, since, sleep, uid, useCoordinators } from './harness.js';
 
 describe.each(drivers)('lifecycle on $name', (driver) => {
   const traits = driverTraits(driver);
@@ -44,6 +46,18 @@ describe.each(drivers)('lifecycle on $name', (driver) => {
     const g = uid('group');
     await c.joinGroupCreate(g);
     expect(await c.getMembers(g)).toEqual(new Set([c.memberId]));
+  });
+
+  it('the driver declares exactly the characteristics and requiresBeating of API.md’s driver table', async () => {
+    // The table is pinned in test/support/drivers.ts; the suite's skips follow it, not the driver.
+    const declared = (c: Coordinator) => ({
+      characteristics: new Set(c.characteristics),
+      requiresBeating: c.requiresBeating,
+    });
+    const pinned = { characteristics: new Set(driver.characteristics), requiresBeating: driver.requiresBeating };
+    expect(declared(coordinators.create())).toEqual(pinned);
+    // Whatever the URL's options, and once started.
+    expect(declared(await coordinators.start({ query: { timeout: 2, lock_timeout: 3 } }))).toEqual(pinned);
   });
 
   it('getCoordinator returns an unstarted Coordinator with the given member id', () => {
@@ -110,5 +124,60 @@ describe.each(drivers)('lifecycle on $name', (driver) => {
     expect(calls[0]!.url.searchParams.get('timeout')).toBe('3');
     expect(calls[0]!.memberId).toBe('m-1');
     expect(calls[0]!.options).toMatchObject(options);
+  });
+});
+
+// A driver whose connection drops while stopping must say so, after doing what
+// it still can. The failing:// test driver (the memory:// driver behind a
+// FaultyBackend) makes the batched disconnect that stop() sends fail.
+describe('stop() after a backend error, on failing://', () => {
+  const coordinators = useCoordinators({ name: 'failing', url: failingUrl(), crossProcess: false });
+
+  /** `c` joined to a group it leads, holding a lock, seen from `other`. */
+  async function leadingAndHolding(c: Coordinator, other: Coordinator) {
+    const g = uid('group');
+    await c.joinGroupCreate(g);
+    await c.watchElectedAsLeader(g, () => undefined);
+    await c.runWatchers();
+    expect(await other.getLeader(g)).toBe(c.memberId);
+    const lock = c.getLock(uid('lock'));
+    expect(await lock.acquire({ blocking: false })).toBe(true);
+    return { g, lock };
+  }
+
+  it('the answer is lost after the backend let go of everything: stop() rejects with that error, and nothing is left behind', async () => {
+    const [c, other] = await coordinators.startMany(2);
+    const { g, lock } = await leadingAndHolding(c, other);
+    const dropped = new Error('Connection is closed.');
+    failing(c).faults.failAfter('disconnect', dropped);
+
+    await expect(c.stop()).rejects.toBe(dropped);
+    expect(c.isStarted).toBe(false);
+    expect(c.isLeaderOf(g)).toBe(false);
+    expect(lock.isHeld).toBe(false);
+    expect(await other.getMembers(g)).toEqual(new Set());
+    expect(await other.getLeader(g)).toBeNull();
+    expect(await other.getLock(lock.name).acquire({ blocking: false })).toBe(true);
+  });
+
+  it('the backend is never reached: stop() rejects with that error and forgets the session, which a restart does not keep alive', async () => {
+    const [c, other] = await coordinators.startMany(2, { query: { lock_timeout: 0.3, timeout: 0.3 } });
+    const { g, lock } = await leadingAndHolding(c, other);
+    const seen = coordinators.record(c);
+    const dropped = new Error('Connection is closed.');
+    failing(c).fail('disconnect', dropped);
+
+    await expect(c.stop()).rejects.toBe(dropped);
+    expect(c.isStarted).toBe(false);
+    expect(c.isLeaderOf(g)).toBe(false);
+    expect(lock.isHeld).toBe(false);
+    expect(seen.filter((e) => e instanceof LockLost)).toEqual([new LockLost(lock.name, c.memberId)]);
+    expect(seen.filter((e) => e instanceof LeadershipLost)).toEqual([new LeadershipLost(g, c.memberId)]);
+
+    // Started again and beating, it does not keep the old hold alive: it expires and another takes it.
+    await c.start();
+    const taken = other.getLock(lock.name).acquire({ timeoutMs: 5000 });
+    while (!(await isSettled(taken, 0))) await sleep(Math.min(await c.heartbeat(), 50));
+    expect(await taken).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { drivers } from '../support/drivers.js';
-import { isSettled, now, since, sleep, uid, useCoordinators } from './harness.js';
+import { expectPromptHandover, isSettled, sleep, uid, useCoordinators } from './harness.js';
 
 describe.each(drivers)('shared locks on $name', (driver) => {
   const coordinators = useCoordinators(driver);
@@ -74,10 +74,49 @@ describe.each(drivers)('shared locks on $name', (driver) => {
       expect(await reader.release()).toBe(true);
       expect(await isSettled(waiting)).toBe(false);
     }
-    const lastLeft = now();
     expect(await readers.at(-1)!.release()).toBe(true);
     expect(await waiting).toBe(true);
-    expect(since(lastLeft)).toBeLessThan(50);
+  });
+
+  it('a blocked writer learns within a few ms that the last reader left', async () => {
+    const [c1, c2, c3] = await coordinators.startMany(3);
+    const name = uid('lock');
+    const early = c1.getLock(name);
+    const last = c2.getLock(name);
+    const writer = c3.getLock(name);
+    await expectPromptHandover(async () => {
+      expect(await early.acquire({ shared: true, blocking: false })).toBe(true);
+      expect(await last.acquire({ shared: true, blocking: false })).toBe(true);
+      return {
+        wait: async () => {
+          const waiting = writer.acquire({ timeoutMs: 5000 });
+          expect(await early.release()).toBe(true); // one reader still holds it
+          return waiting;
+        },
+        end: async () => expect(await last.release()).toBe(true),
+        after: async () => expect(await writer.release()).toBe(true),
+      };
+    });
+  });
+
+  it('blocked readers learn within a few ms that the writer released', async () => {
+    const [c1, c2, c3] = await coordinators.startMany(3);
+    const name = uid('lock');
+    const writer = c1.getLock(name);
+    const readers = [c2.getLock(name), c3.getLock(name)];
+    await expectPromptHandover(async () => {
+      expect(await writer.acquire({ blocking: false })).toBe(true);
+      return {
+        wait: async () => {
+          const granted = await Promise.all(readers.map((r) => r.acquire({ shared: true, timeoutMs: 5000 })));
+          return granted.every(Boolean);
+        },
+        end: async () => expect(await writer.release()).toBe(true),
+        after: async () => {
+          for (const reader of readers) expect(await reader.release()).toBe(true);
+        },
+      };
+    });
   });
 
   it('a writer excludes readers; waiting readers are all let in together when it releases', async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Characteristic } from '../../lib/index.js';
 
 /** A backend the conformance suite runs against. */
 export interface DriverUnderTest {
@@ -14,18 +15,50 @@ export interface DriverUnderTest {
    * `url` and keep apart by unique group, lock and member names (`testBackend`).
    */
   isolatedUrl?: () => string;
+  /**
+   * What the driver must declare, from the driver table in API.md: a test
+   * checks the driver declares exactly these, and tests skip themselves from
+   * this table, never from what the driver says (a driver that wrongly
+   * declared NON_TIMEOUT_BASED would otherwise skip its own expiry tests).
+   * Required for every driver in `drivers`; see `ConformanceDriver`.
+   */
+  characteristics?: readonly Characteristic[];
+  /** API.md's `requiresBeating` for the driver: whether `heartbeat()` must be called periodically. */
+  requiresBeating?: boolean;
 }
 
+/** A driver the conformance suite runs on: its characteristics and beating are pinned. */
+export type ConformanceDriver = DriverUnderTest &
+  Required<Pick<DriverUnderTest, 'characteristics' | 'requiresBeating'>>;
+
 /** The embedded driver; each test may have a backend of its own. */
-export const memoryDriver: DriverUnderTest = {
+export const memoryDriver: ConformanceDriver = {
   name: 'memory',
   url: 'memory://conformance',
   crossProcess: false,
   isolatedUrl: () => `memory://${uid('test')}`,
+  characteristics: [
+    Characteristic.DistributedAcrossThreads,
+    Characteristic.Linearizable,
+    Characteristic.SameViewAcrossClients,
+  ],
+  requiresBeating: true,
 };
 
+/*
+ * The network drivers pin API.md's rows when they add themselves to `drivers`:
+ *
+ *   redis:      characteristics: [DistributedAcrossThreads, DistributedAcrossProcesses,
+ *                                 DistributedAcrossHosts, Causal], requiresBeating: true
+ *   postgresql: characteristics: [DistributedAcrossThreads, DistributedAcrossProcesses,
+ *                                 DistributedAcrossHosts, NonTimeoutBased], requiresBeating: true
+ *
+ * so the expiry tests run on redis and skip on postgresql (whose locks and
+ * membership end with the session, not by time).
+ */
+
 /** Every driver the conformance suite runs on. Network drivers add themselves here. */
-export const drivers: DriverUnderTest[] = [memoryDriver];
+export const drivers: ConformanceDriver[] = [memoryDriver];
 
 /** A unique id, so runs and tests never collide on a shared backend. */
 export function uid(prefix = 'id'): string {
