@@ -1,257 +1,25 @@
-import { setMaxListeners } from 'node:events';
-import { performance } from 'node:perf_hooks';
-import { Observable, Subject } from 'rxjs';
+import { assertWeight } from '../hashring/hash-ring.js';
 import { Partitioner } from '../hashring/partitioner.js';
-import type { Backend, BackendEvents, BeatReport, BeatRequest } from './backend.js';
-import { type CallContext, translateBackendError } from './backend-errors.js';
 import { type Capabilities, decodeCapabilities, encodeCapabilities } from './capabilities.js';
-import type { Characteristic } from './characteristic.js';
-import { CoordinationError, GroupAlreadyExistError, GroupNotCreatedError, MemberAlreadyExistError } from './errors.js';
-import {
-  type CoordinationEvent,
-  type LeaderElected,
-  LeadershipLost,
-  LockLost,
-  type MemberJoinedGroup,
-  type MemberLeftGroup,
-} from './events.js';
-import type {
-  CoordinatorLogger,
-  CoordinatorOptions,
-  MemberInfo,
-  PartitionOptions,
-  StartOptions,
-  WatchCallback,
-} from './coordinator-options.js';
-import { Heart } from './heart.js';
+import { CoordinationError, GroupAlreadyExistError, GroupNotCreatedError } from './errors.js';
+import type { LeaderElected, MemberJoinedGroup, MemberLeftGroup } from './events.js';
+import type { MemberInfo, PartitionOptions, WatchCallback } from './coordinator-options.js';
+import { CoordinatorLifecycle } from './coordinator-lifecycle.js';
 import { assertCallback, assertId } from './ids.js';
-import { InFlight } from './in-flight.js';
-import { Lock, type LockHost } from './lock.js';
-import { Session } from './session.js';
+import { Lock } from './lock.js';
 import { sleep } from './timeout.js';
 import type { WatchKind } from './watch-registry.js';
-import { type WatcherHost, WatcherRuns } from './watcher-runs.js';
 
 const JOIN_CREATE_ATTEMPTS = 10;
-/** How long `stop()` lets operations in flight finish before it disconnects anyway. */
-const DEFAULT_STOP_DRAIN_MS = 10_000;
-
-/** One abort per stop, heard by every blocked acquire: lift Node's 10-listener warning. */
-function newStopController(): AbortController {
-  const controller = new AbortController();
-  setMaxListeners(0, controller.signal);
-  return controller;
-}
 
 /**
- * The coordination API of tooz, written once for every driver. This class
- * owns the lifecycle, this member's session (groups, holds, leaderships),
- * watchers and elections, the heart and `events$`; a driver hands it a
- * `Backend` that says how its backend performs each batch.
+ * The coordination API of tooz, written once for every driver: groups,
+ * members and capabilities, leadership, watchers, locks and partitioned
+ * groups. The lifecycle and the session beneath it are in
+ * `CoordinatorLifecycle`; a driver hands the constructor a `Backend` that
+ * says how its backend performs each batch (`docs/drivers.md`).
  */
-export abstract class Coordinator {
-  abstract readonly characteristics: ReadonlySet<Characteristic>;
-  /** True when `heartbeat()` must be called periodically (every built-in driver). */
-  readonly requiresBeating: boolean = true;
-
-  protected readonly logger: CoordinatorLogger;
-  /** Set synchronously on entry to start()/stop(), so overlapping calls are refused. */
-  private state: 'stopped' | 'starting' | 'started' | 'stopping' = 'stopped';
-  private readonly session = new Session({
-    leadershipLost: (groupId) => this.events.next(new LeadershipLost(groupId, this.memberId)),
-  });
-  private readonly inFlight = new InFlight();
-  private readonly partitioners = new Set<Partitioner>();
-  private readonly events = new Subject<CoordinationEvent>();
-  private readonly heart = new Heart(
-    () => this.heartbeat(),
-    (error) => this.logger.warn(`Heartbeat of ${this.memberId} failed, retrying in 1 s: ${String(error)}`),
-  );
-  /** Aborted at stop(): every blocked acquire gives up. */
-  private stopping = newStopController();
-  private readonly stopDrainMs: number;
-  private readonly watchers: WatcherRuns;
-  private readonly host: LockHost;
-
-  /** Every event this coordinator delivers, as it delivers it. */
-  readonly events$: Observable<CoordinationEvent> = this.events.asObservable();
-
-  protected constructor(
-    readonly memberId: string,
-    options: CoordinatorOptions,
-    private readonly backend: Backend,
-  ) {
-    assertId(memberId, 'memberId');
-    this.logger = options.logger ?? console;
-    this.stopDrainMs = typeof options.stopTimeoutMs === 'number' ? options.stopTimeoutMs : DEFAULT_STOP_DRAIN_MS;
-    const coordinator = this;
-    this.host = {
-      memberId,
-      backend,
-      session: this.session,
-      get stopSignal() {
-        return coordinator.stopping.signal;
-      },
-      get accepting() {
-        return coordinator.state === 'started';
-      },
-      operation: (name, context, work) => this.operation(name, context, work),
-      backendCall: (name, context, work) => this.backendCall(name, context, work),
-      lockLost: (lock) => this.events.next(new LockLost(lock.name, this.memberId)),
-    };
-    this.watchers = new WatcherRuns(this.watcherHost());
-  }
-
-  private watcherHost(): WatcherHost {
-    const coordinator = this;
-    return {
-      memberId: this.memberId,
-      backend: this.backend,
-      session: this.session,
-      get accepting() {
-        return coordinator.state === 'started';
-      },
-      operation: <T>(name: string, context: CallContext, work: () => Promise<T>) => this.operation(name, context, work),
-      emit: (event: CoordinationEvent) => this.events.next(event),
-      reconcileMembership: async () => {
-        await this.heartbeat();
-      },
-    };
-  }
-
-  /** What the backend reports between calls. */
-  private get backendEvents(): BackendEvents {
-    return {
-      connectionLost: () => {
-        this.session.endHolds(true);
-        this.session.endLeaderships();
-      },
-      connectionRestored: () => {
-        if (this.state !== 'started') return;
-        // Rejoin, re-subscribe and reconcile now rather than at the next beat.
-        this.backend.watch(this.watchers.registry.watchedGroups()).catch(() => undefined);
-        this.heartbeat().catch((error) =>
-          this.logger.warn(`Beat after reconnecting failed for ${this.memberId}: ${String(error)}`),
-        );
-      },
-      membersChanged: (groupId) => this.watchers.membersChanged(groupId),
-      leaderGone: () => undefined, // candidates contest at every run anyway
-      leadershipLost: (groupId) => this.session.loseLeadership(groupId),
-      holdLost: (holder) => this.session.loseHold(holder),
-      granted: (ref, grant, since) => this.session.granted(ref, grant, since),
-    };
-  }
-
-  // ---- Lifecycle ----------------------------------------------------------
-
-  get isStarted(): boolean {
-    return this.state === 'started';
-  }
-
-  async start(options: StartOptions = {}): Promise<void> {
-    if (this.state !== 'stopped') throw new CoordinationError(`Coordinator ${this.memberId} is already ${this.state}`);
-    this.state = 'starting';
-    try {
-      await this.backendCall('start', {}, () => this.backend.connect(this.backendEvents));
-    } catch (error) {
-      this.state = 'stopped';
-      throw error;
-    }
-    this.stopping = newStopController();
-    this.session.clear();
-    this.state = 'started';
-    if (options.startHeart && this.requiresBeating) this.heart.start();
-  }
-
-  /**
-   * Let operations in flight finish (within a bound), then give up every
-   * leadership at once (so another member's next election wins), leave every
-   * joined group and release held locks in one batch, and disconnect. The
-   * session is forgotten even if that fails; the failure is rethrown once the
-   * coordinator is stopped.
-   */
-  async stop(): Promise<void> {
-    if (this.state !== 'started') throw new CoordinationError(`Coordinator ${this.memberId} is not started`);
-    this.state = 'stopping';
-    this.stopping.abort(); // blocked acquires give up before held locks are released below
-    const failures: unknown[] = [];
-    try {
-      await this.heart.stop();
-      // A stop() from inside a watcher callback must not wait for the run that called it.
-      if (!this.watchers.inCallback && !(await this.inFlight.drain(this.stopDrainMs))) {
-        this.logger.warn(`Coordinator ${this.memberId} stopped with operations still running`);
-      }
-      for (const partitioner of this.partitioners) await partitioner.stop().catch((e: unknown) => failures.push(e));
-      this.partitioners.clear();
-      const snapshot = this.session.snapshot();
-      try {
-        await this.backendCall('stop', {}, () => this.backend.disconnect(snapshot));
-        this.session.endHolds(false);
-      } catch (error) {
-        failures.push(error);
-        this.session.endHolds(true); // forgotten all the same: a later session must not keep them alive
-      }
-      this.session.endLeaderships();
-    } finally {
-      this.session.clear();
-      this.state = 'stopped';
-    }
-    if (failures.length > 0) throw failures[0];
-  }
-
-  /** A cheap round trip proving the backend answers (for health checks). */
-  ping(): Promise<void> {
-    return this.operation('ping', {}, () => this.backend.ping());
-  }
-
-  /**
-   * Refresh this member's liveness, every lock it holds, every queued waiter
-   * and every leadership, in one batch; returns ms until the next beat is due.
-   * When this member's liveness had lapsed, it rejoins the groups it was
-   * evicted from, with the same capabilities.
-   */
-  heartbeat(): Promise<number> {
-    return this.operation('heartbeat', {}, async () => {
-      const request = this.session.beatRequest();
-      const since = performance.now();
-      let report: BeatReport;
-      try {
-        report = await this.backend.beat(request);
-      } catch (error) {
-        this.session.beatFailed(request);
-        throw error;
-      }
-      await this.applyBeat(request, report, since);
-      return this.backend.beatIntervalMs;
-    });
-  }
-
-  private async applyBeat(request: BeatRequest, report: BeatReport, since: number): Promise<void> {
-    this.session.refreshed(request, since, this.backend.leaseMs);
-    for (const holder of report.lostHolds) this.session.loseHold(holder);
-    for (const groupId of report.lostLeaderships) this.session.loseLeadership(groupId);
-    for (const { ref, grant } of report.grants) this.session.granted(ref, grant, since);
-    const failures: unknown[] = [];
-    for (const groupId of report.missingGroups) {
-      const capabilities = request.groups.get(groupId);
-      if (!report.lapsed || capabilities === undefined) {
-        this.session.groups.delete(groupId); // left through a twin, or deleted: stays left
-        continue;
-      }
-      try {
-        await this.backend.joinGroup(groupId, capabilities);
-        this.logger.warn(
-          `Member ${this.memberId} had been evicted from group ${groupId} (its liveness lapsed); rejoined it`,
-        );
-      } catch (error) {
-        if (error instanceof MemberAlreadyExistError) continue;
-        if (error instanceof GroupNotCreatedError) this.session.groups.delete(groupId);
-        else failures.push(error);
-      }
-    }
-    if (failures.length > 0) throw failures[0];
-  }
-
+export abstract class Coordinator extends CoordinatorLifecycle {
   // ---- Groups and members -------------------------------------------------
 
   createGroup(groupId: string): Promise<void> {
@@ -479,12 +247,16 @@ export abstract class Coordinator {
 
   getLock(name: string): Lock {
     assertId(name, 'lock name');
-    return new Lock(name, this.host);
+    return new Lock(name, this.lockHost);
   }
 
   joinPartitionedGroup(groupId: string, options: PartitionOptions = {}): Promise<Partitioner> {
     assertId(groupId, 'groupId');
     const { weight = 1, partitions = 32 } = options;
+    assertWeight(weight);
+    if (!Number.isSafeInteger(partitions) || partitions < 1) {
+      throw new TypeError(`partitions for group ${groupId} must be a positive integer, got ${String(partitions)}`);
+    }
     return this.operation('joinPartitionedGroup', { groupId }, async () => {
       await this.joinGroupCreate(groupId, { weight });
       try {
@@ -504,24 +276,6 @@ export abstract class Coordinator {
     } finally {
       this.partitioners.delete(partitioner);
       await partitioner.stop();
-    }
-  }
-
-  // ---- Guards and error translation -------------------------------------------
-
-  /** Run a public operation: rejected unless started, tracked for stop(), backend errors translated. */
-  private operation<T>(name: string, context: CallContext, work: () => Promise<T>): Promise<T> {
-    if (this.state !== 'started') {
-      return Promise.reject(new CoordinationError(`Cannot ${name}: coordinator ${this.memberId} is ${this.state}`));
-    }
-    return this.inFlight.track(this.backendCall(name, context, work));
-  }
-
-  private async backendCall<T>(name: string, context: CallContext, work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      throw translateBackendError(error, this.backend, this.memberId, name, context);
     }
   }
 }
