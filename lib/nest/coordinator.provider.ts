@@ -28,6 +28,9 @@ export const coordinatorProvider: FactoryProvider<Coordinator> = {
     try {
       return getCoordinator(options.url, options.memberId, {
         logger: { warn: (message: string) => logger.warn(message) },
+        // stop() lets operations in flight (a watchers run stuck in a handler) finish for this long at most, so
+        // app.close() stays bounded by shutdown.timeoutMs even after the heart gave up waiting for them.
+        stopTimeoutMs: options.shutdownTimeoutMs,
         ...options.driverOptions,
         ...(options.characteristics ? { characteristics: options.characteristics } : {}),
       });

@@ -4,7 +4,7 @@ import { Coordinator } from '../../core/coordinator.js';
 import { withTimeout } from '../../core/timeout.js';
 
 export interface CoordinationHealthOptions {
-  /** How long the backend round trip may take before the indicator reports down. Default 1000. */
+  /** How long the backend round trip (`ping()`) may take before the indicator reports down. Default 1000. */
   timeoutMs?: number;
 }
 
@@ -13,11 +13,11 @@ export type CoordinationHealthData = {
   memberId: string;
   /** The coordinator has been started (at bootstrap) and not stopped. */
   started: boolean;
-  /** A `getGroups()` round trip answered within the timeout. */
+  /** A `ping()` round trip answered within the timeout. */
   reachable: boolean;
   /** Groups this member has joined. */
   groups: string[];
-  /** Groups this member leads. */
+  /** Groups this member has joined and leads (as the heart last saw it). */
   leading: string[];
   /** Why it is down. */
   message?: string;
@@ -25,9 +25,11 @@ export type CoordinationHealthData = {
 
 /**
  * A `@nestjs/terminus` health indicator for the application's coordinator:
- * up when it is started and its backend answers a `getGroups()` round trip
- * within `timeoutMs`; the result names this member, the groups it has joined
- * and the groups it leads.
+ * up when it is started and its backend answers one cheap round trip
+ * (`coordinator.ping()`) within `timeoutMs`. The result also names this
+ * member, the groups it has joined and those it leads, answered in memory:
+ * a check never lists the backend's groups or members, so it costs the same
+ * however many there are.
  *
  * Provide it beside `TerminusModule` (CoordinationModule supplies the
  * `Coordinator`):
@@ -55,12 +57,18 @@ export class CoordinationHealthIndicator {
       indicator.down<CoordinationHealthData>({ memberId, started, reachable: false, groups, leading: [], message });
     if (!started) return down('coordinator is not started');
     try {
-      const existing = await withTimeout(this.coordinator.getGroups(), timeoutMs, 'getGroups');
-      // isLeaderOf is answered in memory; the heart keeps it current.
-      const leading = existing.filter((groupId) => this.coordinator.isLeaderOf(groupId)).sort();
+      await withTimeout(this.roundTrip(), timeoutMs, 'ping');
+      // Both answered in memory; the heart keeps them current.
+      const leading = groups.filter((groupId) => this.coordinator.isLeaderOf(groupId));
       return indicator.up<CoordinationHealthData>({ memberId, started, reachable: true, groups, leading });
     } catch (error) {
       return down(`backend unreachable: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  /** `ping()`, the cheapest round trip; `getGroups()` on a core that predates it. */
+  private roundTrip(): Promise<unknown> {
+    const ping = (this.coordinator as { ping?: () => Promise<void> }).ping;
+    return typeof ping === 'function' ? ping.call(this.coordinator) : this.coordinator.getGroups();
   }
 }
