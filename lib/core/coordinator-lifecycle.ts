@@ -1,38 +1,20 @@
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { Observable, Subject } from 'rxjs';
-import { Partitioner } from '../hashring/partitioner.js';
+import type { Partitioner } from '../hashring/partitioner.js';
 import type { Backend, BackendEvents, BeatReport, BeatRequest } from './backend.js';
 import { type CallContext, translateBackendError } from './backend-errors.js';
-import { type Capabilities, decodeCapabilities, encodeCapabilities } from './capabilities.js';
 import type { Characteristic } from './characteristic.js';
-import { CoordinationError, GroupAlreadyExistError, GroupNotCreatedError, MemberAlreadyExistError } from './errors.js';
-import {
-  type CoordinationEvent,
-  type LeaderElected,
-  LeadershipLost,
-  LockLost,
-  type MemberJoinedGroup,
-  type MemberLeftGroup,
-} from './events.js';
-import type {
-  CoordinatorLogger,
-  CoordinatorOptions,
-  MemberInfo,
-  PartitionOptions,
-  StartOptions,
-  WatchCallback,
-} from './coordinator-options.js';
+import { CoordinationError, GroupNotCreatedError, MemberAlreadyExistError } from './errors.js';
+import { type CoordinationEvent, LeadershipLost, LockLost } from './events.js';
+import type { CoordinatorLogger, CoordinatorOptions, StartOptions } from './coordinator-options.js';
 import { Heart } from './heart.js';
-import { assertCallback, assertId } from './ids.js';
+import { assertId } from './ids.js';
 import { InFlight } from './in-flight.js';
-import { Lock, type LockHost } from './lock.js';
+import type { LockHost } from './lock.js';
 import { Session } from './session.js';
-import { sleep } from './timeout.js';
-import type { WatchKind } from './watch-registry.js';
 import { type WatcherHost, WatcherRuns } from './watcher-runs.js';
 
-const JOIN_CREATE_ATTEMPTS = 10;
 /** How long `stop()` lets operations in flight finish before it disconnects anyway. */
 const DEFAULT_STOP_DRAIN_MS = 10_000;
 
