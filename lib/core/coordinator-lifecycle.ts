@@ -54,6 +54,7 @@ export abstract class CoordinatorLifecycle {
   private stopping = newStopController();
   private readonly stopDrainMs: number;
   protected readonly watchers: WatcherRuns;
+  /** @internal */
   protected readonly lockHost: LockHost;
 
   /** Every event this coordinator delivers, as it delivers it. */

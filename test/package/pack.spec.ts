@@ -100,6 +100,37 @@ describe('npm pack', () => {
     });
   });
 
+  it("'nestjs-coordination/driver' lets a driver outside the package register a scheme on the port", () => {
+    // A third-party driver: its own scheme, the memory:// worked example as its Backend.
+    const script = `
+      import { Coordinator, MemoryDriver, MemoryStore, ReadOnlySet, Characteristic, registerDriver, getCoordinator }
+        from 'nestjs-coordination/driver';
+      const store = new MemoryStore();
+      class ThirdParty extends Coordinator {
+        characteristics = new ReadOnlySet([Characteristic.DistributedAcrossThreads]);
+        constructor(memberId, options) {
+          super(memberId, options, new MemoryDriver(store, memberId, { membershipTimeoutMs: 5000, lockTimeoutMs: 5000 }));
+        }
+      }
+      registerDriver('thirdparty', (url, memberId, options) => new ThirdParty(memberId, options));
+      const [a, b] = [getCoordinator('thirdparty://x', 'a'), getCoordinator('thirdparty://x', 'b')];
+      await a.start(); await b.start();
+      await a.joinGroupCreate('g');
+      const lock = a.getLock('l');
+      const held = await lock.acquire();
+      const refused = await b.getLock('l').acquire({ blocking: false });
+      const beat = await a.heartbeat();
+      await a.stop(); await b.stop();
+      console.log(JSON.stringify({ held, refused, beat, token: String(lock.fencingToken) }));
+    `;
+    const out = execFileSync('node', ['--input-type=module', '-e', script], {
+      cwd: worker,
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(JSON.parse(out)).toEqual({ held: true, refused: false, beat: 2500, token: '1' });
+  });
+
   it('the main entry needs the Nest peers, and says so when they are missing', () => {
     const result = spawnSync('node', ['--input-type=module', '-e', "await import('nestjs-coordination')"], {
       cwd: worker,
