@@ -185,7 +185,11 @@ export abstract class CoordinatorLifecycle {
 
   /** A cheap round trip proving the backend answers (for health checks). */
   ping(): Promise<void> {
-    return this.operation('ping', {}, () => this.backend.ping());
+    // Not counted in flight: a ping that never answers must not hold up stop().
+    if (this.state !== 'started') {
+      return Promise.reject(new CoordinationError(`Cannot ping: coordinator ${this.memberId} is ${this.state}`));
+    }
+    return this.backendCall('ping', {}, () => this.backend.ping());
   }
 
   /**
