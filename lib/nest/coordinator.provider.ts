@@ -2,7 +2,7 @@ import { Logger, type FactoryProvider } from '@nestjs/common';
 import { Coordinator } from '../core/coordinator.js';
 import { getCoordinator } from '../core/driver-registry.js';
 import { CoordinationError, DriverChosenPoorlyError } from '../core/errors.js';
-import { redactUrl } from '../core/url-options.js';
+import { redactSecrets, redactUrl } from '../core/url-options.js';
 import { COORDINATION_LOGGER_CONTEXT, RESOLVED_COORDINATION_OPTIONS } from './coordination.constants.js';
 import { COORDINATION_MODULE_OPTIONS } from './coordination.module-definition.js';
 import { COORDINATOR_NOT_CREATED } from './coordination.messages.js';
@@ -37,16 +37,9 @@ export const coordinatorProvider: FactoryProvider<Coordinator> = {
     } catch (error) {
       // It names the driver and what it lacks; the URL is not the mistake.
       if (error instanceof DriverChosenPoorlyError) throw error;
-      throw new CoordinationError(COORDINATOR_NOT_CREATED(safeUrl(options.url), error), { cause: error });
+      const reason = redactSecrets(error instanceof Error ? error.message : String(error), options.url);
+      throw new CoordinationError(COORDINATOR_NOT_CREATED(redactUrl(options.url), reason));
     }
   },
   inject: [RESOLVED_COORDINATION_OPTIONS],
 };
-
-function safeUrl(url: string): string {
-  try {
-    return redactUrl(url);
-  } catch {
-    return JSON.stringify(url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@'));
-  }
-}

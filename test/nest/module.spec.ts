@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { Inject, Injectable, Module, Scope } from '@nestjs/common';
 import { Interval, ScheduleModule } from '@nestjs/schedule';
 import type { TestingModule } from '@nestjs/testing';
@@ -325,6 +326,15 @@ describe('misconfiguration that reaches no backend', () => {
     const failure = compileApp([CoordinationModule.forRoot({ url: 'nosuch://user:s3cret@host' })]);
     await expect(failure).rejects.toThrow(/nosuch/);
     await expect(failure).rejects.not.toThrow(/s3cret/);
+  });
+
+  it('no credential is printed at bootstrap, nor kept in the error: a password with a slash, a sentinel_password option', async () => {
+    const url = 'memory://user:pa/ss@host?sentinel_password=hunter2&bogus=1';
+    const error: unknown = await compileApp([CoordinationModule.forRoot({ url })]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    const printed = inspect(error, { depth: 5 });
+    expect(printed).toMatch(/bogus/);
+    expect(printed).not.toMatch(/pa\/ss|hunter2/);
   });
 
   it('decorators refuse bad arguments and non-methods where they are written', () => {
