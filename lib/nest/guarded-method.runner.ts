@@ -103,7 +103,7 @@ export class GuardedMethodRunner {
       throw new LockAcquireFailedError(lockName);
     }
     try {
-      return await runWithLock(lock, this.calls.waitEnded, () => method.apply(instance, args));
+      return await runWithLock(lock, this.calls.waitEnded, async () => method.apply(instance, args));
     } finally {
       await this.release(lock, where);
     }

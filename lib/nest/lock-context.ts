@@ -25,8 +25,24 @@ export function currentLock(): Lock | undefined {
   return storage.getStore()?.lock;
 }
 
-/** Run `work` with `lock` as the current hold; its signal also follows the enclosing hold and `shutdown`. */
-export function runWithLock<T>(lock: Lock, shutdown: AbortSignal, work: () => T): T {
-  const signals = [lock.signal, shutdown, storage.getStore()?.signal].filter((s): s is AbortSignal => s != null);
-  return storage.run({ lock, signal: AbortSignal.any(signals) }, work);
+/**
+ * Run `work` with `lock` as the current hold; its signal also follows the
+ * enclosing hold and `shutdown`. The signals are linked by listeners removed
+ * when `work` settles: `AbortSignal.any` leaks a registration on a long-lived
+ * signal (the shutdown one) per call on Node 20.
+ */
+export async function runWithLock<T>(lock: Lock, shutdown: AbortSignal, work: () => Promise<T>): Promise<T> {
+  const sources = [lock.signal, shutdown, storage.getStore()?.signal].filter((s): s is AbortSignal => s != null);
+  const linked = new AbortController();
+  const follow = (source: AbortSignal) => () => linked.abort(source.reason);
+  const listeners = sources.map((source) => [source, follow(source)] as const);
+  for (const [source, listener] of listeners) {
+    if (source.aborted) linked.abort(source.reason);
+    else source.addEventListener('abort', listener, { once: true });
+  }
+  try {
+    return await storage.run({ lock, signal: linked.signal }, work);
+  } finally {
+    for (const [source, listener] of listeners) source.removeEventListener('abort', listener);
+  }
 }
