@@ -258,12 +258,17 @@ describe.each(drivers)('watchers on $name', (driver) => {
       calls.push('second');
       return 2;
     });
+    await c1.watchJoinGroup(g, async () => {
+      calls.push('third');
+      await sleep(1);
+      throw new Error('a later error');
+    });
     await c1.watchElectedAsLeader(g, () => {
       calls.push('elected');
     });
     await c2.joinGroup(g);
     await expect(c1.runWatchers()).rejects.toBe(boom);
-    expect(calls).toEqual(['first', 'second', 'elected']);
+    expect(calls).toEqual(['first', 'second', 'third', 'elected']);
     expect(await c1.getLeader(g)).toBe(c1.memberId);
     // The cached member set was updated all the same: the join is not delivered again.
     calls.length = 0;
