@@ -96,6 +96,8 @@ export abstract class CoordinatorLifecycle {
         return coordinator.state === 'started';
       },
       operation: <T>(name: string, context: CallContext, work: () => Promise<T>) => this.operation(name, context, work),
+      translate: (error: unknown, name: string, context: CallContext) =>
+        translateBackendError(error, this.backend, this.memberId, name, context),
       emit: (event: CoordinationEvent) => this.events.next(event),
       reconcileMembership: async () => {
         await this.heartbeat();
@@ -107,8 +109,9 @@ export abstract class CoordinatorLifecycle {
   private get backendEvents(): BackendEvents {
     return {
       connectionLost: () => {
-        this.session.endHolds(true);
-        this.session.endLeaderships();
+        // Lost here at once; in the backend they may outlive the connection, so the next beat lets them go.
+        this.session.endHolds(true, true);
+        this.session.endLeaderships(true);
       },
       connectionRestored: () => {
         if (this.state !== 'started') return;

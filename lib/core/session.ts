@@ -227,15 +227,24 @@ export class Session {
 
   // ---- End of the session ------------------------------------------------------
 
-  /** End every hold: as lost (`LockLost`), or as released by a successful stop. */
-  endHolds(lost: boolean): void {
+  /**
+   * End every hold: as lost (`LockLost`), or as released by a successful
+   * stop. With `abandon` (a lost connection), the next beat also lets each go
+   * in the backend, where it may outlive the connection until its lease ends.
+   */
+  endHolds(lost: boolean, abandon = false): void {
     const holds = [...this.holds.values()];
     this.holds.clear();
+    if (abandon) this.abandonedHolds.push(...holds.map((held) => held.ref));
     for (const held of holds) held.end(lost);
   }
 
-  endLeaderships(): void {
-    for (const groupId of this.leadershipGroups()) this.loseLeadership(groupId);
+  /** End every leadership (`LeadershipLost`); with `abandon`, the next beat gives each up in the backend too. */
+  endLeaderships(abandon = false): void {
+    for (const groupId of this.leadershipGroups()) {
+      if (abandon) this.abandonedLeaderships.push(groupId);
+      this.loseLeadership(groupId);
+    }
   }
 
   /** Forget everything (after stop); waiters are left to their own abort. */

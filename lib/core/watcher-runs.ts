@@ -15,6 +15,8 @@ export interface WatcherHost {
   readonly session: Session;
   readonly accepting: boolean;
   operation<T>(name: string, context: CallContext, work: () => Promise<T>): Promise<T>;
+  /** A backend error as the caller should see it (`CoordinatorConnectionError`…). */
+  translate(error: unknown, operation: string, context: CallContext): unknown;
   emit(event: CoordinationEvent): void;
   /** This member is missing from a group it joined: find out why (a beat) now. */
   reconcileMembership(): Promise<void>;
@@ -47,13 +49,14 @@ export class WatcherRuns {
   private backendQueue: Promise<unknown> = Promise.resolve();
   private deliveryQueue: Promise<unknown> = Promise.resolve();
   /** Set while user callbacks run: a run started from one would wait on itself. */
-  private readonly insideCallback = new AsyncLocalStorage<true>();
+  private readonly insideCallback = new AsyncLocalStorage<{ active: boolean }>();
 
   constructor(private readonly host: WatcherHost) {}
 
   /** Whether the caller runs inside one of this coordinator's watcher callbacks. */
   get inCallback(): boolean {
-    return this.insideCallback.getStore() === true;
+    // The context reaches timers a callback schedules too; it counts only while the callbacks run.
+    return this.insideCallback.getStore()?.active === true;
   }
 
   membersChanged(groupId: string): void {
@@ -111,7 +114,7 @@ export class WatcherRuns {
       );
     }
     // Only the backend phase counts as in flight: stop() waits for it, never for user callbacks.
-    const observed = this.host.operation(operation, {}, () => this.serially(() => this.observe(members)));
+    const observed = this.host.operation(operation, {}, () => this.serially(() => this.observe(operation, members)));
     const delivered = this.deliveryQueue.then(() => observed).then((found) => this.deliver(found));
     this.deliveryQueue = delivered.catch(() => undefined);
     return withTimeout(delivered, timeoutMs, operation);
@@ -124,19 +127,21 @@ export class WatcherRuns {
   }
 
   /** The backend phase: member changes, then elections. A failure in one does not skip the other. */
-  private async observe(members: boolean): Promise<Observed> {
+  private async observe(operation: string, members: boolean): Promise<Observed> {
     const observed: Observed = { deliveries: [], failures: [] };
     if (members) {
+      const groups = this.registry.memberWatchedGroups();
       try {
         await this.observeMembers(observed.deliveries);
       } catch (error) {
-        observed.failures.push(error);
+        const about = groups.length === 1 ? { groupId: groups[0] } : {};
+        observed.failures.push(this.host.translate(error, `${operation} (reading members)`, about));
       }
     }
     try {
       await this.elect(observed.deliveries);
     } catch (error) {
-      observed.failures.push(error);
+      observed.failures.push(this.host.translate(error, `${operation} (election)`, {}));
     }
     return observed;
   }
@@ -208,16 +213,21 @@ export class WatcherRuns {
   private async deliver(observed: Observed): Promise<unknown[]> {
     const results: unknown[] = [];
     const failures = [...observed.failures];
-    await this.insideCallback.run(true, async () => {
-      for (const { kind, groupId, event } of observed.deliveries) {
-        this.host.emit(event);
-        try {
-          results.push(...(await this.registry.run(kind, groupId, event)));
-        } catch (error) {
-          failures.push(error);
+    const context = { active: true };
+    try {
+      await this.insideCallback.run(context, async () => {
+        for (const { kind, groupId, event } of observed.deliveries) {
+          this.host.emit(event);
+          try {
+            results.push(...(await this.registry.run(kind, groupId, event)));
+          } catch (error) {
+            failures.push(error);
+          }
         }
-      }
-    });
+      });
+    } finally {
+      context.active = false;
+    }
     if (failures.length > 0) throw failures[0];
     return results;
   }

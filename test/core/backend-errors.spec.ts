@@ -230,6 +230,28 @@ describe('Backend errors translated', () => {
     await expect(test.run(coordinator, names, held)).rejects.toBe(bug);
   });
 
+  // Guards against the watcher run collecting backend failures past the
+  // translation (they are gathered, not thrown, so the run goes on).
+  it('a lost connection in runWatchers() is a CoordinatorConnectionError naming the operation', async () => {
+    const { coordinator, names } = await setUp();
+    await coordinator.watchJoinGroup(names.joined, () => undefined);
+    coordinator.faults.fail('getMembers', new ConnectionDropped('connection reset'));
+    const error = await coordinator.runWatchers().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CoordinatorConnectionError);
+    expect((error as Error).message).toMatch(/runWatchers/);
+    expect((error as Error).message).toContain(coordinator.memberId);
+  });
+
+  it('a lost connection in runElectCoordinator() is a CoordinatorConnectionError naming the operation', async () => {
+    const { coordinator, names } = await setUp();
+    await coordinator.watchElectedAsLeader(names.joined, () => undefined);
+    coordinator.faults.fail('elect', new ConnectionDropped('connection reset'));
+    const error = await coordinator.runElectCoordinator().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CoordinatorConnectionError);
+    expect((error as Error).message).toMatch(/runElectCoordinator/);
+    expect((error as Error).message).toContain(coordinator.memberId);
+  });
+
   it('a lost connection in start() and stop() is a CoordinatorConnectionError naming the operation', async () => {
     const coordinator = failing.create(failing.url());
     coordinator.faults.fail('connect', new ConnectionDropped('connection refused'));

@@ -69,4 +69,27 @@ describe('Connection lost and back', () => {
     // Calls work again: it can lock.
     expect(await c1.getLock(uid('after')).acquire({ blocking: false })).toBe(true);
   });
+
+  // Guards against holds that ended locally at the drop but are still held in
+  // the backend after the reconnect: nobody (this member included) could
+  // take those locks until their lease ran out (30 s here).
+  it('when the connection is back, the locks it held can be acquired again', async () => {
+    const { c1, observer, locks } = await holding({ lock_timeout: 30, timeout: 30 });
+    c1.faults.dropConnection();
+    c1.faults.reconnect();
+    await c1.heartbeat();
+    expect(await locks[0]!.acquire({ blocking: false })).toBe(true);
+    expect(await observer.getLock(locks[1]!.name).acquire({ blocking: false })).toBe(true);
+  });
+
+  it('when the connection is back, another candidate can win the leadership it lost', async () => {
+    const { c1, observer, group } = await holding({ lock_timeout: 30, timeout: 30 });
+    c1.faults.dropConnection();
+    c1.faults.reconnect();
+    await c1.heartbeat();
+    await observer.watchElectedAsLeader(group, () => 'observer');
+    await observer.runWatchers();
+    expect(observer.isLeaderOf(group)).toBe(true);
+    expect(await observer.getLeader(group)).toBe(observer.memberId);
+  });
 });

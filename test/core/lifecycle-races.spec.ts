@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { describe, expect, it, vi } from 'vitest';
 import { CoordinationError, getCoordinator } from '../../lib/index.js';
 import { failing, failingUrl } from '../support/failing-driver.js';
-import { sleep, uid, useMemory } from './support.js';
+import { uid, useMemory } from './support.js';
 
 describe('overlapping start() and stop() calls', () => {
   const mem = useMemory();

@@ -121,6 +121,30 @@ describe('Calls from inside callbacks', () => {
     expect(joined).toHaveLength(1);
     await within(c1.stop(), 3_000, 'stop()');
   });
+
+  // Guards against "inside a callback" outliving the callback: a timer set
+  // from a callback runs after the run finished, and must be able to run the
+  // watchers (a common way to schedule the next run). Refusing it would stop
+  // the app's watcher loop for good.
+  it('a run scheduled on a timer from a callback, after the callback returned, is not refused', async () => {
+    const url = failing.url();
+    const [c1, c2] = [await failing.start(url), await failing.start(url)];
+    const [watched, led] = [uid('watched'), uid('led')];
+    await c1.createGroup(watched);
+    await c1.createGroup(led);
+    const later = deferred<unknown>();
+    await c1.watchJoinGroup(watched, () => {
+      setTimeout(() => {
+        c1.runWatchers().then(later.resolve, later.resolve);
+      }, 20);
+    });
+    await c1.watchElectedAsLeader(led, () => 'led');
+    await c1.runWatchers(); // wins `led` now, so the timer's run has nothing to deliver
+    await c2.joinGroup(watched);
+    await c1.runWatchers();
+    const result = await within(later.promise, 5_000, 'the run scheduled from the callback');
+    expect(result).toEqual([]);
+  });
 });
 
 describe('An election never waits for user callbacks', () => {
