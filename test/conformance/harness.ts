@@ -11,7 +11,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { filter, firstValueFrom, type Subscription, timeout } from 'rxjs';
-import { afterEach, expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import {
   Characteristic,
   type CoordinationEvent,
@@ -94,7 +94,12 @@ export function useCoordinators(driver: DriverUnderTest): Coordinators {
     if (failures.length > 0) throw failures[0];
   });
 
-  const url = (query: Record<string, string | number> = {}) => withQuery(driver.url, query);
+  // A backend of the test's own where the driver offers one (a fresh memory:// name, a Redis namespace).
+  let base = driver.url;
+  beforeEach(() => {
+    base = driver.isolatedUrl?.() ?? driver.url;
+  });
+  const url = (query: Record<string, string | number> = {}) => withQuery(base, query);
 
   const create = (options: MakeOptions = {}) => {
     const coordinator = getCoordinator(url(options.query), options.memberId ?? uid('member'), options.options);

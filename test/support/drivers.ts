@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Characteristic } from '../../lib/index.js';
+import { REDIS, serverInUse } from './servers.js';
 
 /** A backend the conformance suite runs against. */
 export interface DriverUnderTest {
@@ -57,8 +58,37 @@ export const memoryDriver: ConformanceDriver = {
  * membership end with the session, not by time).
  */
 
-/** Every driver the conformance suite runs on. Network drivers add themselves here. */
-export const drivers: ConformanceDriver[] = [memoryDriver];
+/**
+ * Redis at 127.0.0.1:6379. Each test gets a namespace of its own (tooz's
+ * `namespace` option prefixes every key), so tests never see each other's
+ * keys; `test/support/cleanup.ts` deletes them after each file.
+ */
+export const redisDriver: ConformanceDriver = {
+  name: 'redis',
+  url: 'redis://127.0.0.1:6379/0',
+  crossProcess: true,
+  isolatedUrl: () => `redis://127.0.0.1:6379/0?namespace=${testNamespace()}`,
+  characteristics: [
+    Characteristic.DistributedAcrossThreads,
+    Characteristic.DistributedAcrossProcesses,
+    Characteristic.DistributedAcrossHosts,
+    Characteristic.Causal,
+  ],
+  requiresBeating: true,
+};
+
+/** Namespaces handed out in this test file, for `test/support/cleanup.ts`. */
+export const testNamespaces = new Set<string>();
+
+/** A namespace no other test uses; every key a coordinator writes under it starts with it. */
+export function testNamespace(): string {
+  const namespace = uid('nctest');
+  testNamespaces.add(namespace);
+  return namespace;
+}
+
+/** Every driver the conformance suite runs on: memory:// always, the network drivers where their server is. */
+export const drivers: ConformanceDriver[] = [memoryDriver, ...((await serverInUse(REDIS)) ? [redisDriver] : [])];
 
 /** A unique id, so runs and tests never collide on a shared backend. */
 export function uid(prefix = 'id'): string {

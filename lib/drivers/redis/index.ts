@@ -1,0 +1,3 @@
+export { RedisCoordinator } from './redis-coordinator.js';
+export { RedisDriver } from './redis-driver.js';
+export { type RedisLockKeyStyle, redisSettings } from './redis-options.js';

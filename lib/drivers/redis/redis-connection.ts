@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import type { Redis, RedisOptions } from 'ioredis';
+import { CoordinationError, CoordinatorConnectionError } from '../../core/errors.js';
+import type { RedisSettings } from './redis-options.js';
+import { ALL_SCRIPTS } from './scripts/index.js';
+
+/** ioredis is an optional peer: loaded only when a `redis://` coordinator starts. */
+async function loadIoRedis(): Promise<{ Redis: typeof Redis }> {
+  try {
+    const { Redis } = await import('ioredis');
+    return { Redis };
+  } catch (error) {
+    throw new CoordinationError('redis:// needs the ioredis package: npm install ioredis', { cause: error });
+  }
+}
+
+function clientOptions(settings: RedisSettings): RedisOptions {
+  const tls = settings.tls
+    ? {
+        ...(settings.tlsFiles.cert ? { cert: readFileSync(settings.tlsFiles.cert) } : {}),
+        ...(settings.tlsFiles.key ? { key: readFileSync(settings.tlsFiles.key) } : {}),
+        ...(settings.tlsFiles.ca ? { ca: readFileSync(settings.tlsFiles.ca) } : {}),
+      }
+    : undefined;
+  const common: RedisOptions = {
+    db: settings.db,
+    username: settings.username,
+    password: settings.password,
+    tls,
+    connectTimeout: settings.connectTimeoutMs,
+    commandTimeout: settings.commandTimeoutMs,
+    keepAlive: settings.keepAlive ? 10_000 : 0,
+    lazyConnect: true,
+    // A call while the connection is down fails at once instead of waiting in a queue for ever.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResubscribe: true,
+    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
+  };
+  if (!settings.sentinel) return { ...common, host: settings.host, port: settings.port };
+  const { sentinel } = settings;
+  return {
+    ...common,
+    name: sentinel.name,
+    sentinels: sentinel.hosts,
+    sentinelUsername: sentinel.username,
+    sentinelPassword: sentinel.password,
+    enableTLSForSentinelMode: sentinel.tls,
+    sentinelRetryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
+  };
+}
+
+/**
+ * Open a client with every script defined on it. Fails within the connect
+ * timeout, never retrying for ever: the client is shut down on failure.
+ */
+export async function openClient(settings: RedisSettings, subscriber = false): Promise<Redis> {
+  const { Redis } = await loadIoRedis();
+  const options = clientOptions(settings);
+  const client = new Redis({
+    ...options,
+    ...(subscriber ? { enableOfflineQueue: true, commandTimeout: undefined } : {}),
+  });
+  client.on('error', () => undefined); // reported through the calls that fail and the close events
+  for (const script of ALL_SCRIPTS) script.define(client);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      client.connect(),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new CoordinatorConnectionError(`no answer within ${settings.connectTimeoutMs} ms`)),
+          settings.connectTimeoutMs,
+        );
+      }),
+    ]);
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  return client;
+}
+
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+  'NR_CLOSED',
+]);
+
+/** Errors meaning Redis could not be reached (or the connection dropped). */
+export function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
+  return (
+    error.name === 'MaxRetriesPerRequestError' ||
+    /Connection is closed|Stream isn't writeable|connect ECONNREFUSED|Reached the max retries|All sentinels are unreachable|no answer within/.test(
+      error.message,
+    )
+  );
+}
+
+/** ioredis's `commandTimeout` (tooz's `socket_timeout`) ran out. */
+export function isTimeoutError(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Command timed out';
+}

@@ -1,0 +1,569 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { ChainableCommander, Redis } from 'ioredis';
+import type {
+  Backend,
+  BackendEvents,
+  BeatReport,
+  BeatRequest,
+  Grant,
+  HoldRef,
+  LockRequest,
+  SessionSnapshot,
+} from '../../core/backend.js';
+import type { StoredMember } from '../../core/coordinator-options.js';
+import {
+  CoordinationError,
+  GroupAlreadyExistError,
+  GroupNotCreatedError,
+  GroupNotEmptyError,
+  MemberAlreadyExistError,
+  MemberNotJoinedError,
+} from '../../core/errors.js';
+import { isConnectionError, isTimeoutError, openClient } from './redis-connection.js';
+import { RedisKeys } from './redis-keys.js';
+import type { RedisSettings } from './redis-options.js';
+import {
+  acquireScript,
+  breakScript,
+  confirmScript,
+  createGroupScript,
+  deleteGroupScript,
+  electScript,
+  heldScript,
+  joinScript,
+  leaderScript,
+  leaveScript,
+  memberScript,
+  membersScript,
+  membersWithCapabilitiesScript,
+  refreshScript,
+  releaseScript,
+  standDownScript,
+  updateCapabilitiesScript,
+  waitingScript,
+  withdrawScript,
+} from './scripts/index.js';
+
+/** tooz's beat value; any non-empty value means alive. */
+const ALIVE = 'Not dead!';
+/** tooz keeps this field in every group hash, so no member may be called so. */
+const RESERVED_MEMBER = '__created__';
+
+const flag = (shared: boolean): string => (shared ? '1' : '0');
+
+/** A lock script's answer: a fencing token, queued (with ms until the current hold expires), or nothing. */
+type LockAnswer = { token: number } | { queuedFor: number } | null;
+
+function lockAnswer(reply: unknown): LockAnswer {
+  if (Array.isArray(reply)) return { queuedFor: Number(reply[1]) };
+  const token = Number(reply);
+  return token > 0 ? { token } : null;
+}
+
+/**
+ * The driver port on Redis, wire-compatible with tooz's Redis driver
+ * (docs/redis.md). Each port call is one round trip: one script, or one
+ * pipeline for a beat however much is held. A second connection subscribes
+ * to this session's channel (grants) and to the watched groups' channels.
+ */
+export class RedisDriver implements Backend {
+  readonly leaseMs: number;
+  readonly beatIntervalMs: number;
+  readonly commandTimeoutMs: number;
+  readonly secrets: readonly string[];
+  readonly membershipPushes: { fallbackMs: number };
+  private readonly keys: RedisKeys;
+  private client: Redis | undefined;
+  private subscriber: Redis | undefined;
+  private events: BackendEvents | undefined;
+  private sessionId = '';
+  /** This session's leadership token: `<session>:<member>`. */
+  private token = '';
+  /** Queued requests waiting for their grant push, by holder. */
+  private readonly queued = new Map<string, HoldRef>();
+  /** One timer per queued request, at the current hold's expiry: a holder that dies never releases. */
+  private readonly wakes = new Map<string, NodeJS.Timeout>();
+  /** Watched group → its events channel. */
+  private readonly watched = new Map<string, string>();
+  private replicas = 0;
+  private closing = false;
+  private down = new Set<Redis>();
+
+  constructor(
+    private readonly settings: RedisSettings,
+    private readonly memberId: string,
+  ) {
+    this.leaseMs = settings.lockTimeoutMs;
+    this.beatIntervalMs = Math.min(settings.membershipTimeoutMs, settings.lockTimeoutMs) / 2;
+    this.commandTimeoutMs = settings.commandTimeoutMs;
+    this.secrets = [settings.password, settings.sentinel?.password].filter((s): s is string => Boolean(s));
+    this.keys = new RedisKeys(settings.namespace, settings.lockKeyStyle);
+    // Python tooz members publish nothing: every watched group is read at least this often.
+    this.membershipPushes = { fallbackMs: Math.min(1_000, this.beatIntervalMs) };
+  }
+
+  // ---- Session -------------------------------------------------------------------
+
+  async connect(events: BackendEvents): Promise<void> {
+    if (this.memberId === RESERVED_MEMBER) {
+      throw new CoordinationError(`Member id ${RESERVED_MEMBER} is reserved by tooz's Redis layout`);
+    }
+    this.closing = false;
+    this.down.clear();
+    this.sessionId = randomUUID().replace(/-/g, '');
+    this.token = `${this.sessionId}:${this.memberId}`;
+    const client = await openClient(this.settings);
+    let subscriber: Redis;
+    try {
+      subscriber = await openClient(this.settings, true);
+    } catch (error) {
+      client.disconnect();
+      throw error;
+    }
+    subscriber.on('message', (channel: string, message: string) => this.onMessage(channel, message));
+    try {
+      await subscriber.subscribe(this.keys.session(this.sessionId));
+      await client.set(this.keys.beat(this.memberId), ALIVE, 'PX', this.settings.membershipTimeoutMs);
+      this.replicas = this.settings.waitReplicas > 0 ? await connectedReplicas(client) : 0;
+    } catch (error) {
+      client.disconnect();
+      subscriber.disconnect();
+      throw error;
+    }
+    this.client = client;
+    this.subscriber = subscriber;
+    this.events = events;
+    this.watched.clear();
+    this.queued.clear();
+    for (const connection of [client, subscriber]) {
+      connection.on('close', () => this.connectionClosed(connection));
+      connection.on('ready', () => this.connectionReady(connection));
+    }
+  }
+
+  /** Either connection dropping ends the session's holds: another member may see our channel go quiet. */
+  private connectionClosed(connection: Redis): void {
+    if (this.closing || this.down.has(connection)) return;
+    const first = this.down.size === 0;
+    this.down.add(connection);
+    if (first) this.events?.connectionLost();
+  }
+
+  private connectionReady(connection: Redis): void {
+    if (this.closing || !this.down.delete(connection) || this.down.size > 0) return;
+    this.events?.connectionRestored();
+  }
+
+  async disconnect(snapshot: SessionSnapshot): Promise<void> {
+    const client = this.connected();
+    this.closing = true;
+    try {
+      const pipeline = client.pipeline();
+      for (const groupId of snapshot.leaderships) {
+        standDownScript.run(
+          pipeline,
+          [this.keys.leader(groupId), this.keys.group(groupId)],
+          [this.token, this.keys.events(groupId)],
+        );
+      }
+      for (const groupId of snapshot.groups.keys()) {
+        leaveScript.run(
+          pipeline,
+          [this.keys.group(groupId), this.keys.info(groupId)],
+          [this.memberId, this.keys.events(groupId)],
+        );
+      }
+      for (const ref of snapshot.holds) this.lockCall(pipeline, releaseScript, ref);
+      for (const ref of snapshot.waiters) this.lockCall(pipeline, withdrawScript, ref);
+      pipeline.del(this.keys.beat(this.memberId));
+      const results = (await pipeline.exec()) ?? [];
+      // A group already gone or left is nothing to undo; anything else is a failure.
+      const failure = results.find(([error]) => error !== null)?.[0];
+      if (failure) throw failure;
+    } finally {
+      for (const holder of [...this.queued.keys()]) this.forget(holder);
+      this.events = undefined;
+      this.client = undefined;
+      this.subscriber?.disconnect();
+      this.subscriber = undefined;
+      await client.quit().catch(() => client.disconnect());
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.connected().ping();
+  }
+
+  async beat(request: BeatRequest): Promise<BeatReport> {
+    const pipeline = this.connected().pipeline();
+    if (request.liveness) {
+      pipeline.set(this.keys.beat(this.memberId), ALIVE, 'PX', this.settings.membershipTimeoutMs, 'GET');
+    }
+    const groups = [...request.groups.keys()];
+    for (const groupId of groups) pipeline.hexists(this.keys.group(groupId), this.memberId);
+    const held = [
+      ...request.holds.map((ref) => ({ key: this.keys.lock(ref.name), holder: ref.holder, shared: ref.shared })),
+      ...request.leaderships.map((groupId) => ({ key: this.keys.leader(groupId), holder: this.token, shared: false })),
+    ];
+    if (held.length > 0) {
+      refreshScript.run(
+        pipeline,
+        held.flatMap(({ key }) => [key, `${key}:readers`]),
+        [this.leaseMs, ...held.flatMap(({ holder, shared }) => [holder, flag(shared)])],
+      );
+    }
+    for (const ref of request.waiters) {
+      waitingScript.run(pipeline, this.keys.lockFamily(ref.name), [
+        ref.holder,
+        flag(ref.shared),
+        this.leaseMs,
+        this.leaseMs,
+      ]);
+    }
+    for (const ref of request.abandonedHolds) this.lockCall(pipeline, releaseScript, ref);
+    for (const groupId of request.abandonedLeaderships) {
+      standDownScript.run(
+        pipeline,
+        [this.keys.leader(groupId), this.keys.group(groupId)],
+        [this.token, this.keys.events(groupId)],
+      );
+    }
+    const results = (await pipeline.exec()) ?? [];
+    const failure = results.find(([error]) => error !== null)?.[0];
+    if (failure) throw failure;
+    const replies = results.map(([, reply]) => reply);
+    let at = 0;
+    const report: BeatReport = { lapsed: false, missingGroups: [], lostHolds: [], lostLeaderships: [], grants: [] };
+    if (request.liveness) report.lapsed = replies[at++] === null;
+    for (const groupId of groups) if (replies[at++] === 0) report.missingGroups.push(groupId);
+    if (held.length > 0) {
+      const kept = replies[at++] as number[];
+      request.holds.forEach((ref, i) => kept[i] === 0 && report.lostHolds.push(ref.holder));
+      request.leaderships.forEach(
+        (groupId, i) => kept[request.holds.length + i] === 0 && report.lostLeaderships.push(groupId),
+      );
+    }
+    const requeue: HoldRef[] = [];
+    for (const ref of request.waiters) {
+      const answer = lockAnswer(replies[at++]);
+      if (answer === null)
+        requeue.push(ref); // its place lapsed: queue again, at the back
+      else if ('token' in answer) report.grants.push({ ref, grant: this.grant(answer.token) });
+      else this.wakeAt(ref, answer.queuedFor);
+    }
+    for (const ref of requeue) void this.requeue(ref);
+    return report;
+  }
+
+  // ---- Groups and members ----------------------------------------------------------
+
+  async createGroup(groupId: string): Promise<void> {
+    const created = await createGroupScript.run(
+      this.connected(),
+      [this.keys.group(groupId), this.keys.groups],
+      [groupId],
+    );
+    if (created === 0) throw new GroupAlreadyExistError(groupId);
+  }
+
+  async getGroups(): Promise<string[]> {
+    return this.connected().smembers(this.keys.groups);
+  }
+
+  async joinGroup(groupId: string, capabilities: Uint8Array): Promise<void> {
+    const answer = await joinScript.run(
+      this.connected(),
+      [this.keys.group(groupId), this.keys.info(groupId)],
+      [this.memberId, Buffer.from(capabilities), this.keys.events(groupId)],
+    );
+    if (answer === -1) throw new GroupNotCreatedError(groupId);
+    if (answer === -3) throw new MemberAlreadyExistError(groupId, this.memberId);
+  }
+
+  async leaveGroup(groupId: string): Promise<void> {
+    const answer = await leaveScript.run(
+      this.connected(),
+      [this.keys.group(groupId), this.keys.info(groupId)],
+      [this.memberId, this.keys.events(groupId)],
+    );
+    if (answer === -1) throw new GroupNotCreatedError(groupId);
+    if (answer === -2) throw new MemberNotJoinedError(groupId, this.memberId);
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    const answer = await deleteGroupScript.run(
+      this.connected(),
+      [this.keys.group(groupId), this.keys.groups, this.keys.info(groupId), this.keys.leader(groupId)],
+      [groupId, this.keys.beatPrefix, this.memberId, this.keys.events(groupId)],
+    );
+    if (answer === -1) throw new GroupNotCreatedError(groupId);
+    if (answer === -3) throw new GroupNotEmptyError(groupId);
+  }
+
+  async getMembers(groupIds: readonly string[]): Promise<Map<string, Set<string> | null>> {
+    const rows = (await membersScript.run(
+      this.connected(),
+      groupIds.flatMap((groupId) => [this.keys.group(groupId), this.keys.info(groupId)]),
+      [this.keys.beatPrefix, this.memberId, ...groupIds.map((groupId) => this.keys.events(groupId))],
+    )) as [number, ...string[]][];
+    return new Map(
+      groupIds.map((groupId, i) => {
+        const [exists, ...members] = rows[i]!;
+        return [groupId, exists === 1 ? new Set(members) : null];
+      }),
+    );
+  }
+
+  async getMembersWithCapabilities(groupId: string): Promise<Map<string, Uint8Array>> {
+    const answer = await membersWithCapabilitiesScript.runBuffer(
+      this.connected(),
+      [this.keys.group(groupId), this.keys.info(groupId)],
+      [this.keys.beatPrefix, this.memberId, this.keys.events(groupId)],
+    );
+    if (answer === -1) throw new GroupNotCreatedError(groupId);
+    const flat = answer as Buffer[];
+    const members = new Map<string, Uint8Array>();
+    for (let i = 0; i < flat.length; i += 2) members.set(flat[i]!.toString('utf8'), new Uint8Array(flat[i + 1]!));
+    return members;
+  }
+
+  async getMember(groupId: string, memberId: string): Promise<StoredMember> {
+    const answer = await memberScript.runBuffer(
+      this.connected(),
+      [this.keys.group(groupId), this.keys.info(groupId), this.keys.beat(memberId)],
+      [memberId, this.memberId],
+    );
+    if (answer === -1) throw new GroupNotCreatedError(groupId);
+    if (answer === -2) throw new MemberNotJoinedError(groupId, memberId);
+    const [capabilities, info] = answer as [Buffer, Buffer];
+    // A member joined by Python tooz has no recorded times: the epoch says "unknown".
+    const [created = 0, updated = created] = info.toString('utf8').split(',').map(Number);
+    return { capabilities: new Uint8Array(capabilities), createdAt: new Date(created), updatedAt: new Date(updated) };
+  }
+
+  async updateCapabilities(groupId: string, capabilities: Uint8Array): Promise<void> {
+    const answer = await updateCapabilitiesScript.run(
+      this.connected(),
+      [this.keys.group(groupId), this.keys.info(groupId)],
+      [this.memberId, Buffer.from(capabilities)],
+    );
+    if (answer === -1) throw new GroupNotCreatedError(groupId);
+    if (answer === -2) throw new MemberNotJoinedError(groupId, this.memberId);
+  }
+
+  // ---- Leadership and watching -------------------------------------------------------
+
+  async getLeader(groupId: string): Promise<string | null> {
+    const answer = await leaderScript.run(this.connected(), [this.keys.leader(groupId), this.keys.group(groupId)], []);
+    if (answer === -1) throw new GroupNotCreatedError(groupId);
+    if (typeof answer !== 'string') return null;
+    // Ours are `<32 hex>:<member>`; a Python tooz leader's token names nobody.
+    const match = /^[0-9a-f]{32}:([\s\S]+)$/.exec(answer);
+    return match ? match[1]! : null;
+  }
+
+  async elect(groupIds: readonly string[]): Promise<Set<string>> {
+    const led = (await electScript.run(
+      this.connected(),
+      groupIds.flatMap((groupId) => [this.keys.leader(groupId), this.keys.group(groupId)]),
+      [this.token, this.leaseMs, ...groupIds.map((groupId) => this.keys.events(groupId))],
+    )) as number[];
+    return new Set(groupIds.filter((_, i) => led[i] === 1));
+  }
+
+  async standDown(groupId: string): Promise<boolean> {
+    const answer = await standDownScript.run(
+      this.connected(),
+      [this.keys.leader(groupId), this.keys.group(groupId)],
+      [this.token, this.keys.events(groupId)],
+    );
+    if (answer === -1) throw new GroupNotCreatedError(groupId);
+    return answer === 1;
+  }
+
+  async watch(groupIds: ReadonlySet<string>): Promise<void> {
+    const subscriber = this.subscriber;
+    if (!subscriber) throw new CoordinationError('The Redis session is not connected');
+    const added = [...groupIds].filter((groupId) => !this.watched.has(groupId));
+    const removed = [...this.watched.keys()].filter((groupId) => !groupIds.has(groupId));
+    for (const groupId of added) this.watched.set(groupId, this.keys.events(groupId));
+    const gone = removed.map((groupId) => this.keys.events(groupId));
+    for (const groupId of removed) this.watched.delete(groupId);
+    if (added.length > 0) await subscriber.subscribe(...added.map((groupId) => this.keys.events(groupId)));
+    if (gone.length > 0) await subscriber.unsubscribe(...gone);
+  }
+
+  private onMessage(channel: string, message: string): void {
+    const events = this.events;
+    if (!events) return;
+    if (channel === this.keys.session(this.sessionId)) {
+      const [kind, holder] = message.split(' ');
+      if (kind === 'granted' && holder) void this.granted(holder);
+      return;
+    }
+    for (const [groupId, groupChannel] of this.watched) {
+      if (groupChannel !== channel) continue;
+      if (message === 'leader') events.leaderGone(groupId);
+      else {
+        events.membersChanged(groupId);
+        if (message === 'deleted') events.leadershipLost(groupId);
+      }
+    }
+  }
+
+  // ---- Locks ---------------------------------------------------------------------------
+
+  async acquire(request: LockRequest): Promise<Grant | 'queued' | null> {
+    const ref: HoldRef = { name: request.name, holder: request.holder, shared: request.shared };
+    // Known before the request goes out: its grant may be pushed before the answer arrives.
+    if (request.wait) this.queued.set(ref.holder, ref);
+    let answer: LockAnswer;
+    try {
+      answer = await this.take(ref, request.wait);
+    } catch (error) {
+      this.forget(ref.holder);
+      throw error;
+    }
+    if (answer !== null && 'queuedFor' in answer) {
+      this.wakeAt(ref, answer.queuedFor);
+      return 'queued';
+    }
+    this.forget(ref.holder);
+    return answer === null ? null : this.grant(answer.token);
+  }
+
+  /** One round trip (with `WAIT` in the same pipeline when replicas exist). */
+  private async take(ref: HoldRef, wait: boolean): Promise<LockAnswer> {
+    const keys = this.keys.lockFamily(ref.name);
+    const session = this.keys.session(this.sessionId);
+    const args = [ref.holder, flag(ref.shared), this.leaseMs, wait ? '1' : '0', this.leaseMs, session];
+    if (this.replicas === 0) return lockAnswer(await acquireScript.run(this.connected(), keys, args));
+    const pipeline = this.connected().pipeline();
+    acquireScript.run(pipeline, keys, args);
+    pipeline.wait(this.replicas, this.settings.waitTimeoutMs);
+    const results = (await pipeline.exec()) ?? [];
+    if (results[0]?.[0]) throw results[0][0];
+    return lockAnswer(results[0]?.[1]);
+  }
+
+  /**
+   * Look again when the current hold expires (or, with no hold ahead, when
+   * the waiters ahead would have lapsed): a holder that died never releases,
+   * and its lease running out publishes nothing. Not a polling loop: one
+   * timer per waiter, moved as the hold ahead is renewed.
+   */
+  private wakeAt(ref: HoldRef, holdExpiresInMs: number): void {
+    clearTimeout(this.wakes.get(ref.holder));
+    const delay = holdExpiresInMs >= 0 ? holdExpiresInMs + 2 : this.leaseMs;
+    const timer = setTimeout(() => void this.wake(ref), delay);
+    timer.unref();
+    this.wakes.set(ref.holder, timer);
+  }
+
+  private async wake(ref: HoldRef): Promise<void> {
+    this.wakes.delete(ref.holder);
+    if (!this.queued.has(ref.holder) || !this.client) return;
+    const since = performance.now();
+    try {
+      const answer = lockAnswer(
+        await waitingScript.run(this.client, this.keys.lockFamily(ref.name), [
+          ref.holder,
+          flag(ref.shared),
+          this.leaseMs,
+          this.leaseMs,
+        ]),
+      );
+      if (!this.queued.has(ref.holder)) return; // withdrawn meanwhile: the withdrawal hands any grant back
+      if (answer === null) await this.requeue(ref);
+      else if ('queuedFor' in answer) this.wakeAt(ref, answer.queuedFor);
+      else {
+        this.forget(ref.holder);
+        this.events?.granted(ref, this.grant(answer.token), since);
+      }
+    } catch {
+      this.wakeAt(ref, this.beatIntervalMs); // and the beat looks too
+    }
+  }
+
+  /** A grant pushed on our channel: confirm it (renewing its lease from now) and hand it to the core. */
+  private async granted(holder: string): Promise<void> {
+    const ref = this.queued.get(holder);
+    if (!ref) return; // withdrawn meanwhile: the withdrawal hands the grant back
+    this.forget(holder);
+    const since = performance.now();
+    try {
+      const token = Number(await this.lockCall(this.connected(), confirmScript, ref));
+      if (token > 0) this.events?.granted(ref, this.grant(token), since);
+      else await this.requeue(ref);
+    } catch {
+      this.queued.set(holder, ref); // the next beat finds the grant
+    }
+  }
+
+  /** The request lost its place (its grant lapsed before it was confirmed): queue again. */
+  private async requeue(ref: HoldRef): Promise<void> {
+    try {
+      const since = performance.now();
+      const answer = await this.acquire({ ...ref, wait: true });
+      if (answer !== null && answer !== 'queued') this.events?.granted(ref, answer, since);
+    } catch {
+      // The next beat reports the waiter again.
+    }
+  }
+
+  /** No longer waiting for a grant. */
+  private forget(holder: string): void {
+    this.queued.delete(holder);
+    clearTimeout(this.wakes.get(holder));
+    this.wakes.delete(holder);
+  }
+
+  async withdraw(ref: HoldRef): Promise<Grant | null> {
+    this.forget(ref.holder);
+    const token = Number(await this.lockCall(this.connected(), withdrawScript, ref));
+    return token > 0 ? this.grant(token) : null;
+  }
+
+  async release(ref: HoldRef): Promise<boolean> {
+    return (await this.lockCall(this.connected(), releaseScript, ref)) === 1;
+  }
+
+  async isHeld(ref: HoldRef): Promise<boolean> {
+    return (await this.lockCall(this.connected(), heldScript, ref)) === 1;
+  }
+
+  async breakLock(name: string): Promise<boolean> {
+    return (await breakScript.run(this.connected(), this.keys.lockFamily(name), ['', '0', this.leaseMs])) === 1;
+  }
+
+  isConnectionError(error: unknown): boolean {
+    return isConnectionError(error);
+  }
+
+  isTimeoutError(error: unknown): boolean {
+    return isTimeoutError(error);
+  }
+
+  // ---- Helpers -------------------------------------------------------------------------
+
+  private lockCall(client: Redis | ChainableCommander, script: typeof releaseScript, ref: HoldRef): Promise<unknown> {
+    return script.run(client, this.keys.lockFamily(ref.name), [ref.holder, flag(ref.shared), this.leaseMs]);
+  }
+
+  private grant(token: number): Grant {
+    return { fence: BigInt(token), leaseMs: this.leaseMs };
+  }
+
+  private connected(): Redis {
+    if (!this.client) throw new CoordinationError('The Redis session is not connected');
+    return this.client;
+  }
+}
+
+/** How many replicas the primary has now (`INFO replication`). */
+async function connectedReplicas(client: Redis): Promise<number> {
+  const info = await client.info('replication');
+  const match = /connected_slaves:(\d+)/.exec(info);
+  return match ? Number(match[1]) : 0;
+}

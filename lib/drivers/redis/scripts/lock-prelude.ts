@@ -1,0 +1,102 @@
+import { NOW_LUA } from './script.js';
+
+/**
+ * Shared by every script on one lock. KEYS: the tooz lock key (absent, a
+ * holder's token, or `__shared__` while readers hold it), the FIFO queue
+ * (zset holder → arrival), waiter records (holder → `expiry|shared|channel`),
+ * readers (holder → lease end), grants (holder → fencing token) and the
+ * namespace's fencing counter. A hold is handed to the head of the queue in
+ * the same script that ends the previous one, so no newcomer can barge in.
+ */
+export const LOCK_PRELUDE = `${NOW_LUA}
+local lock, queue, waiters, readers, grants, fence = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local SHARED = '__shared__'
+
+local function extend(key, ms)
+  if redis.call('PTTL', key) < ms then redis.call('PEXPIRE', key, ms) end
+end
+
+local function state()
+  local value = redis.call('GET', lock)
+  if not value then return 'free' end
+  if value == SHARED then return 'shared' end
+  return 'exclusive'
+end
+
+-- Readers whose lease ended are dropped; the lock key lives as long as the last reader.
+local function settle_readers()
+  if redis.call('GET', lock) ~= SHARED then
+    redis.call('DEL', readers)
+    return
+  end
+  local flat = redis.call('HGETALL', readers)
+  local last = 0
+  for i = 1, #flat, 2 do
+    local expiry = tonumber(flat[i + 1])
+    if expiry <= NOW then redis.call('HDEL', readers, flat[i])
+    elseif expiry > last then last = expiry end
+  end
+  if last == 0 then redis.call('DEL', lock) else redis.call('PEXPIRE', lock, last - NOW) end
+end
+
+local function take(holder, shared, lease)
+  if shared == '1' then
+    if redis.call('GET', lock) ~= SHARED then redis.call('DEL', readers) end
+    redis.call('HSET', readers, holder, NOW + lease)
+    if redis.call('GET', lock) ~= SHARED then redis.call('SET', lock, SHARED, 'PX', lease) else extend(lock, lease) end
+    extend(readers, lease)
+  else
+    redis.call('SET', lock, holder, 'PX', lease)
+  end
+  local token = redis.call('INCR', fence)
+  redis.call('HSET', grants, holder, token)
+  extend(grants, lease)
+  return token
+end
+
+local function grantable(shared)
+  local current = state()
+  if shared == '1' then return current ~= 'exclusive' end
+  return current == 'free'
+end
+
+-- Serve the queue from its head while the head fits: skip waiters whose record
+-- lapsed (their process is gone), grant and notify the others on their channel.
+local function handoff(lease)
+  while true do
+    local head = redis.call('ZRANGE', queue, 0, 0)[1]
+    if not head then return end
+    local record = redis.call('HGET', waiters, head)
+    local expiry, shared, channel
+    if record then expiry, shared, channel = string.match(record, '^(%d+)|([01])|(.*)$') end
+    if not record or tonumber(expiry) <= NOW then
+      redis.call('ZREM', queue, head)
+      redis.call('HDEL', waiters, head)
+    else
+      if not grantable(shared) then return end
+      local token = take(head, shared, lease)
+      redis.call('ZREM', queue, head)
+      redis.call('HDEL', waiters, head)
+      redis.call('PUBLISH', channel, 'granted ' .. head .. ' ' .. token)
+      if shared == '0' then return end
+    end
+  end
+end
+
+-- The token of holder's live hold, its lease renewed; 0 when it holds nothing.
+local function confirm(holder, shared, lease)
+  local token = redis.call('HGET', grants, holder)
+  if not token then return 0 end
+  if shared == '1' then
+    if redis.call('GET', lock) ~= SHARED or not redis.call('HGET', readers, holder) then return 0 end
+    redis.call('HSET', readers, holder, NOW + lease)
+    extend(lock, lease)
+    extend(readers, lease)
+  else
+    if redis.call('GET', lock) ~= holder then return 0 end
+    redis.call('PEXPIRE', lock, lease)
+  end
+  extend(grants, lease)
+  return tonumber(token)
+end
+`;
