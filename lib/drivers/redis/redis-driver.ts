@@ -30,6 +30,7 @@ import {
   createGroupScript,
   deleteGroupScript,
   electScript,
+  forgetSessionScript,
   heldScript,
   joinScript,
   leaderScript,
@@ -123,8 +124,13 @@ export class RedisDriver implements Backend {
     }
     subscriber.on('message', (channel: string, message: string) => this.onMessage(channel, message));
     try {
+      // Subscribed before the session is named: others must never see it named and unsubscribed.
       await subscriber.subscribe(this.keys.session(this.sessionId));
-      await client.set(this.keys.beat(this.memberId), ALIVE, 'PX', this.settings.membershipTimeoutMs);
+      await client
+        .pipeline()
+        .set(this.keys.beat(this.memberId), ALIVE, 'PX', this.settings.membershipTimeoutMs)
+        .hset(this.keys.sessions, this.memberId, this.sessionId)
+        .exec();
       this.replicas = this.settings.waitReplicas > 0 ? await connectedReplicas(client) : 0;
     } catch (error) {
       client.disconnect();
@@ -177,6 +183,7 @@ export class RedisDriver implements Backend {
       for (const ref of snapshot.holds) this.lockCall(pipeline, releaseScript, ref);
       for (const ref of snapshot.waiters) this.lockCall(pipeline, withdrawScript, ref);
       pipeline.del(this.keys.beat(this.memberId));
+      forgetSessionScript.run(pipeline, [this.keys.sessions], [this.memberId, this.sessionId]);
       const results = (await pipeline.exec()) ?? [];
       // A group already gone or left is nothing to undo; anything else is a failure.
       const failure = results.find(([error]) => error !== null)?.[0];
@@ -199,6 +206,7 @@ export class RedisDriver implements Backend {
     const pipeline = this.connected().pipeline();
     if (request.liveness) {
       pipeline.set(this.keys.beat(this.memberId), ALIVE, 'PX', this.settings.membershipTimeoutMs, 'GET');
+      pipeline.hset(this.keys.sessions, this.memberId, this.sessionId);
     }
     const groups = [...request.groups.keys()];
     for (const groupId of groups) pipeline.hexists(this.keys.group(groupId), this.memberId);
@@ -235,7 +243,10 @@ export class RedisDriver implements Backend {
     const replies = results.map(([, reply]) => reply);
     let at = 0;
     const report: BeatReport = { lapsed: false, missingGroups: [], lostHolds: [], lostLeaderships: [], grants: [] };
-    if (request.liveness) report.lapsed = replies[at++] === null;
+    if (request.liveness) {
+      report.lapsed = replies[at] === null;
+      at += 2;
+    }
     for (const groupId of groups) if (replies[at++] === 0) report.missingGroups.push(groupId);
     if (held.length > 0) {
       const kept = replies[at++] as number[];
@@ -295,7 +306,14 @@ export class RedisDriver implements Backend {
     const answer = await deleteGroupScript.run(
       this.connected(),
       [this.keys.group(groupId), this.keys.groups, this.keys.info(groupId), this.keys.leader(groupId)],
-      [groupId, this.keys.beatPrefix, this.memberId, this.keys.events(groupId)],
+      [
+        groupId,
+        this.keys.beatPrefix,
+        this.memberId,
+        this.keys.events(groupId),
+        this.keys.sessions,
+        this.keys.sessionPrefix,
+      ],
     );
     if (answer === -1) throw new GroupNotCreatedError(groupId);
     if (answer === -3) throw new GroupNotEmptyError(groupId);
@@ -305,7 +323,13 @@ export class RedisDriver implements Backend {
     const rows = (await membersScript.run(
       this.connected(),
       groupIds.flatMap((groupId) => [this.keys.group(groupId), this.keys.info(groupId)]),
-      [this.keys.beatPrefix, this.memberId, ...groupIds.map((groupId) => this.keys.events(groupId))],
+      [
+        this.keys.beatPrefix,
+        this.memberId,
+        this.keys.sessions,
+        this.keys.sessionPrefix,
+        ...groupIds.map((groupId) => this.keys.events(groupId)),
+      ],
     )) as [number, ...string[]][];
     return new Map(
       groupIds.map((groupId, i) => {
@@ -319,7 +343,7 @@ export class RedisDriver implements Backend {
     const answer = await membersWithCapabilitiesScript.runBuffer(
       this.connected(),
       [this.keys.group(groupId), this.keys.info(groupId)],
-      [this.keys.beatPrefix, this.memberId, this.keys.events(groupId)],
+      [this.keys.beatPrefix, this.memberId, this.keys.events(groupId), this.keys.sessions, this.keys.sessionPrefix],
     );
     if (answer === -1) throw new GroupNotCreatedError(groupId);
     const flat = answer as Buffer[];
@@ -367,7 +391,7 @@ export class RedisDriver implements Backend {
     const led = (await electScript.run(
       this.connected(),
       groupIds.flatMap((groupId) => [this.keys.leader(groupId), this.keys.group(groupId)]),
-      [this.token, this.leaseMs, ...groupIds.map((groupId) => this.keys.events(groupId))],
+      [this.token, this.leaseMs, this.keys.sessionPrefix, ...groupIds.map((groupId) => this.keys.events(groupId))],
     )) as number[];
     return new Set(groupIds.filter((_, i) => led[i] === 1));
   }

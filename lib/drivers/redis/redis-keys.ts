@@ -88,8 +88,18 @@ export class RedisKeys {
     return `${this.namespace}_events:${groupId}`;
   }
 
+  /** The prefix of every session channel. */
+  get sessionPrefix(): string {
+    return `${this.namespace}_session:`;
+  }
+
   /** A coordinator's own channel: grants are pushed here, and its subscription shows its process is alive. */
   session(sessionId: string): string {
-    return `${this.namespace}_session:${sessionId}`;
+    return this.sessionPrefix + sessionId;
+  }
+
+  /** Member → the session id of its (last started) coordinator, so others can tell its process is gone. */
+  get sessions(): string {
+    return `${this.namespace}_sessions`;
   }
 }

@@ -20,9 +20,24 @@ return 1
 `,
 );
 
-/** Read by several scripts: drop the members of `group` whose beat key is gone (never `self`). */
+/**
+ * Read by several scripts: drop the members of `group` whose beat key is gone
+ * (never `self`), and the Node members whose session channel lost its
+ * subscriber (`sessions`: member → session id; the process is gone, Redis
+ * dropped its connection). Those lose their beat key too, so a live member
+ * whose connection only blinked sees the eviction at its next beat and
+ * rejoins. Python tooz members have no session: their beat key decides.
+ */
 const PRUNE_LUA = `
-local function live_members(group, info, beat_prefix, self, channel)
+local function session_gone(sessions, session_prefix, member)
+  local session = redis.call('HGET', sessions, member)
+  if not session then return false end
+  if redis.call('PUBSUB', 'NUMSUB', session_prefix .. session)[2] > 0 then return false end
+  redis.call('HDEL', sessions, member)
+  return true
+end
+
+local function live_members(group, info, beat_prefix, self, channel, sessions, session_prefix)
   local members = {}
   for _, field in ipairs(redis.call('HKEYS', group)) do
     if field ~= '__created__' then members[#members + 1] = field end
@@ -33,7 +48,12 @@ local function live_members(group, info, beat_prefix, self, channel)
   local beats = redis.call('MGET', unpack(beat_keys))
   local live, pruned = {}, false
   for i, member in ipairs(members) do
-    if (beats[i] and beats[i] ~= '') or member == self then
+    local beating = beats[i] and beats[i] ~= ''
+    if beating and member ~= self and session_gone(sessions, session_prefix, member) then
+      redis.call('DEL', beat_prefix .. member)
+      beating = false
+    end
+    if beating or member == self then
       live[#live + 1] = member
     else
       redis.call('HDEL', group, member)
@@ -48,14 +68,14 @@ end
 
 /**
  * KEYS: group hash, groups set, info hash, leader key. ARGV: group id, beat
- * prefix, self, channel. Dead members do not count against emptiness; the
+ * prefix, self, channel, sessions hash, session channel prefix. Dead members do not count against emptiness; the
  * group's leadership goes with it.
  */
 export const deleteGroupScript = new RedisScript(
   'ncDeleteGroup',
   `${PRUNE_LUA}
 if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return -1 end
-if #live_members(KEYS[1], KEYS[3], ARGV[2], ARGV[3], ARGV[4]) > 0 then return -3 end
+if #live_members(KEYS[1], KEYS[3], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]) > 0 then return -3 end
 redis.call('SREM', KEYS[2], ARGV[1])
 redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])
 redis.call('PUBLISH', ARGV[4], 'deleted')
@@ -103,8 +123,9 @@ return 1
 
 /**
  * Live members of many groups at once. KEYS: pairs (group hash, info hash).
- * ARGV: beat prefix, self, then one channel per pair. Answers per pair
- * {0} for a missing group, else {1, member…}.
+ * ARGV: beat prefix, self, sessions hash, session channel prefix, then one
+ * events channel per pair. Answers per pair {0} for a missing group, else
+ * {1, member…}.
  */
 export const membersScript = new RedisScript(
   'ncMembers',
@@ -115,7 +136,8 @@ for i = 1, #KEYS, 2 do
     out[#out + 1] = {0}
   else
     local row = {1}
-    for _, member in ipairs(live_members(KEYS[i], KEYS[i + 1], ARGV[1], ARGV[2], ARGV[2 + (i + 1) / 2])) do
+    local channel = ARGV[4 + (i + 1) / 2]
+    for _, member in ipairs(live_members(KEYS[i], KEYS[i + 1], ARGV[1], ARGV[2], channel, ARGV[3], ARGV[4])) do
       row[#row + 1] = member
     end
     out[#out + 1] = row
@@ -125,13 +147,16 @@ return out
 `,
 );
 
-/** KEYS: group hash, info hash. ARGV: beat prefix, self, channel. -1, or a flat list member, capabilities… */
+/**
+ * KEYS: group hash, info hash. ARGV: beat prefix, self, channel, sessions
+ * hash, session channel prefix. -1, or a flat list member, capabilities…
+ */
 export const membersWithCapabilitiesScript = new RedisScript(
   'ncMembersWithCapabilities',
   `${PRUNE_LUA}
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local out = {}
-for _, member in ipairs(live_members(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])) do
+for _, member in ipairs(live_members(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])) do
   out[#out + 1] = member
   out[#out + 1] = redis.call('HGET', KEYS[1], member)
 end

@@ -8,7 +8,7 @@ import {
   membersWithCapabilitiesScript,
   updateCapabilitiesScript,
 } from './group-scripts.js';
-import { electScript, leaderScript, standDownScript } from './leader-scripts.js';
+import { electScript, forgetSessionScript, leaderScript, standDownScript } from './leader-scripts.js';
 import {
   acquireScript,
   breakScript,
@@ -35,6 +35,7 @@ export const ALL_SCRIPTS = [
   membersWithCapabilitiesScript,
   memberScript,
   electScript,
+  forgetSessionScript,
   standDownScript,
   leaderScript,
   acquireScript,

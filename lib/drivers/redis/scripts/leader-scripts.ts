@@ -9,21 +9,31 @@ import { RedisScript } from './script.js';
 
 /**
  * Win or keep many leaderships at once. KEYS: pairs (leader key, group hash).
- * ARGV: token, lease, then one channel per pair. Answers 1 (leads) or 0 per pair.
+ * ARGV: token, lease, the session channel prefix, then one events channel per
+ * pair. Answers 1 (leads) or 0 per pair. A Node leader whose session channel
+ * has no subscriber left (its process is gone: Redis dropped the connection)
+ * is replaced at once; a Python tooz leader's lease has to run out.
  */
 export const electScript = new RedisScript(
   'ncElect',
   `
-local token, lease = ARGV[1], tonumber(ARGV[2])
+local token, lease, session_prefix = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local led = {}
 for i = 1, #KEYS, 2 do
   local current = redis.call('GET', KEYS[i])
+  if current and current ~= token then
+    local session = string.match(current, '^(%x+):')
+    if session and #session == 32 and redis.call('PUBSUB', 'NUMSUB', session_prefix .. session)[2] == 0 then
+      redis.call('DEL', KEYS[i])
+      current = nil
+    end
+  end
   if current == token then
     redis.call('PEXPIRE', KEYS[i], lease)
     led[#led + 1] = 1
   elseif not current and redis.call('EXISTS', KEYS[i + 1]) == 1 then
     redis.call('SET', KEYS[i], token, 'PX', lease)
-    redis.call('PUBLISH', ARGV[2 + (i + 1) / 2], 'leader')
+    redis.call('PUBLISH', ARGV[3 + (i + 1) / 2], 'leader')
     led[#led + 1] = 1
   else
     led[#led + 1] = 0
@@ -51,5 +61,14 @@ export const leaderScript = new RedisScript(
   `
 if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
 return redis.call('GET', KEYS[1])
+`,
+);
+
+/** KEYS: the sessions hash. ARGV: member, session id. Forget the member's session if it is still this one. */
+export const forgetSessionScript = new RedisScript(
+  'ncForgetSession',
+  `
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 1
 `,
 );

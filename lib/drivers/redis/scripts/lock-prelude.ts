@@ -4,8 +4,9 @@ import { NOW_LUA } from './script.js';
  * Shared by every script on one lock. KEYS: the tooz lock key (absent, a
  * holder's token, or `__shared__` while readers hold it), the FIFO queue
  * (zset holder → arrival), waiter records (holder → `expiry|shared|channel`),
- * readers (holder → lease end), grants (holder → fencing token) and the
- * namespace's fencing counter. A hold is handed to the head of the queue in
+ * readers (holder → lease end), grants (holder → `token|channel`: the fencing
+ * token and the session channel whose subscriber proves the holder's process
+ * alive) and the namespace's fencing counter. A hold is handed to the head of the queue in
  * the same script that ends the previous one, so no newcomer can barge in.
  */
 export const LOCK_PRELUDE = `${NOW_LUA}
@@ -21,6 +22,39 @@ local function state()
   if not value then return 'free' end
   if value == SHARED then return 'shared' end
   return 'exclusive'
+end
+
+local function alive(channel)
+  return redis.call('PUBSUB', 'NUMSUB', channel)[2] > 0
+end
+
+-- The session channel a hold was granted to (grants: holder → "token|channel"), or nil.
+local function channel_of(holder)
+  local grant = redis.call('HGET', grants, holder)
+  if not grant then return nil end
+  return string.match(grant, '^%d+|(.*)$')
+end
+
+-- A holder whose process is gone (its session channel has no subscriber: Redis
+-- dropped it with the connection) holds nothing: its lease need not run out.
+local function reap()
+  local value = redis.call('GET', lock)
+  if not value then return end
+  if value == SHARED then
+    for _, reader in ipairs(redis.call('HKEYS', readers)) do
+      local channel = channel_of(reader)
+      if channel and not alive(channel) then
+        redis.call('HDEL', readers, reader)
+        redis.call('HDEL', grants, reader)
+      end
+    end
+  else
+    local channel = channel_of(value)
+    if channel and not alive(channel) then
+      redis.call('DEL', lock)
+      redis.call('HDEL', grants, value)
+    end
+  end
 end
 
 -- Readers whose lease ended are dropped; the lock key lives as long as the last reader.
@@ -39,7 +73,13 @@ local function settle_readers()
   if last == 0 then redis.call('DEL', lock) else redis.call('PEXPIRE', lock, last - NOW) end
 end
 
-local function take(holder, shared, lease)
+-- Before any decision: drop holds of dead processes and expired readers.
+local function settle()
+  reap()
+  settle_readers()
+end
+
+local function take(holder, shared, lease, channel)
   if shared == '1' then
     if redis.call('GET', lock) ~= SHARED then redis.call('DEL', readers) end
     redis.call('HSET', readers, holder, NOW + lease)
@@ -49,7 +89,7 @@ local function take(holder, shared, lease)
     redis.call('SET', lock, holder, 'PX', lease)
   end
   local token = redis.call('INCR', fence)
-  redis.call('HSET', grants, holder, token)
+  redis.call('HSET', grants, holder, token .. '|' .. channel)
   extend(grants, lease)
   return token
 end
@@ -61,7 +101,8 @@ local function grantable(shared)
 end
 
 -- Serve the queue from its head while the head fits: skip waiters whose record
--- lapsed (their process is gone), grant and notify the others on their channel.
+-- lapsed or whose session channel lost its subscriber (their process is gone),
+-- grant and notify the others on their channel.
 local function handoff(lease)
   while true do
     local head = redis.call('ZRANGE', queue, 0, 0)[1]
@@ -69,12 +110,12 @@ local function handoff(lease)
     local record = redis.call('HGET', waiters, head)
     local expiry, shared, channel
     if record then expiry, shared, channel = string.match(record, '^(%d+)|([01])|(.*)$') end
-    if not record or tonumber(expiry) <= NOW then
+    if not record or tonumber(expiry) <= NOW or not alive(channel) then
       redis.call('ZREM', queue, head)
       redis.call('HDEL', waiters, head)
     else
       if not grantable(shared) then return end
-      local token = take(head, shared, lease)
+      local token = take(head, shared, lease, channel)
       redis.call('ZREM', queue, head)
       redis.call('HDEL', waiters, head)
       redis.call('PUBLISH', channel, 'granted ' .. head .. ' ' .. token)
@@ -85,8 +126,9 @@ end
 
 -- The token of holder's live hold, its lease renewed; 0 when it holds nothing.
 local function confirm(holder, shared, lease)
-  local token = redis.call('HGET', grants, holder)
-  if not token then return 0 end
+  local grant = redis.call('HGET', grants, holder)
+  if not grant then return 0 end
+  local token = string.match(grant, '^(%d+)')
   if shared == '1' then
     if redis.call('GET', lock) ~= SHARED or not redis.call('HGET', readers, holder) then return 0 end
     redis.call('HSET', readers, holder, NOW + lease)

@@ -17,9 +17,9 @@ export const acquireScript = new RedisScript(
   'ncLockAcquire',
   `${LOCK_PRELUDE}
 local holder, shared, lease = ARGV[1], ARGV[2], tonumber(ARGV[3])
-settle_readers()
+settle()
 handoff(lease)
-if redis.call('ZCARD', queue) == 0 and grantable(shared) then return take(holder, shared, lease) end
+if redis.call('ZCARD', queue) == 0 and grantable(shared) then return take(holder, shared, lease, ARGV[6]) end
 if ARGV[4] ~= '1' then return 0 end
 local waiterLease = tonumber(ARGV[5])
 redis.call('ZADD', queue, redis.call('INCR', fence), holder)
@@ -35,7 +35,7 @@ export const releaseScript = new RedisScript(
   'ncLockRelease',
   `${LOCK_PRELUDE}
 local holder, shared, lease = ARGV[1], ARGV[2], tonumber(ARGV[3])
-settle_readers()
+settle()
 local released = 0
 if shared == '1' then
   if redis.call('GET', lock) == SHARED and redis.call('HDEL', readers, holder) == 1 then released = 1 end
@@ -54,7 +54,7 @@ return released
 export const confirmScript = new RedisScript(
   'ncLockConfirm',
   `${LOCK_PRELUDE}
-settle_readers()
+settle()
 return confirm(ARGV[1], ARGV[2], tonumber(ARGV[3]))
 `,
 );
@@ -69,7 +69,7 @@ export const waitingScript = new RedisScript(
   'ncLockWaiting',
   `${LOCK_PRELUDE}
 local holder, shared, lease, waiterLease = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-settle_readers()
+settle()
 local record = redis.call('HGET', waiters, holder)
 if record then
   local channel = string.match(record, '^%d+|[01]|(.*)$')
@@ -92,7 +92,7 @@ export const withdrawScript = new RedisScript(
 local holder, shared, lease = ARGV[1], ARGV[2], tonumber(ARGV[3])
 redis.call('ZREM', queue, holder)
 redis.call('HDEL', waiters, holder)
-settle_readers()
+settle()
 local token = confirm(holder, shared, lease)
 handoff(lease)
 return token
@@ -104,7 +104,7 @@ export const heldScript = new RedisScript(
   'ncLockHeld',
   `${LOCK_PRELUDE}
 local holder, shared = ARGV[1], ARGV[2]
-settle_readers()
+settle()
 if shared == '1' then
   if redis.call('GET', lock) == SHARED and redis.call('HEXISTS', readers, holder) == 1 then return 1 end
   return 0
