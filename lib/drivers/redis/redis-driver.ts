@@ -217,7 +217,7 @@ export class RedisDriver implements Backend {
     if (held.length > 0) {
       refreshScript.run(
         pipeline,
-        held.flatMap(({ key }) => [key, `${key}:readers`]),
+        held.flatMap(({ key }) => [key, `${key}:readers`, `${key}:grants`]),
         [this.leaseMs, ...held.flatMap(({ holder, shared }) => [holder, flag(shared)])],
       );
     }
