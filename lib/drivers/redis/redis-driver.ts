@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import type { ChainableCommander, Redis } from 'ioredis';
 import type {
   Backend,
@@ -22,16 +21,13 @@ import {
 } from '../../core/errors.js';
 import { isConnectionError, isTimeoutError, openClient } from './redis-connection.js';
 import { RedisKeys } from './redis-keys.js';
+import { flag, lockAnswer, RedisLocks } from './redis-locks.js';
 import type { RedisSettings } from './redis-options.js';
 import {
-  acquireScript,
-  breakScript,
-  confirmScript,
   createGroupScript,
   deleteGroupScript,
   electScript,
   forgetSessionScript,
-  heldScript,
   joinScript,
   leaderScript,
   leaveScript,
@@ -50,17 +46,6 @@ import {
 const ALIVE = 'Not dead!';
 /** tooz keeps this field in every group hash, so no member may be called so. */
 const RESERVED_MEMBER = '__created__';
-
-const flag = (shared: boolean): string => (shared ? '1' : '0');
-
-/** A lock script's answer: a fencing token, queued (with ms until the current hold expires), or nothing. */
-type LockAnswer = { token: number } | { queuedFor: number } | null;
-
-function lockAnswer(reply: unknown): LockAnswer {
-  if (Array.isArray(reply)) return { queuedFor: Number(reply[1]) };
-  const token = Number(reply);
-  return token > 0 ? { token } : null;
-}
 
 /**
  * The driver port on Redis, wire-compatible with tooz's Redis driver
@@ -81,10 +66,7 @@ export class RedisDriver implements Backend {
   private sessionId = '';
   /** This session's leadership token: `<session>:<member>`. */
   private token = '';
-  /** Queued requests waiting for their grant push, by holder. */
-  private readonly queued = new Map<string, HoldRef>();
-  /** One timer per queued request, at the current hold's expiry: a holder that dies never releases. */
-  private readonly wakes = new Map<string, NodeJS.Timeout>();
+  private readonly locks: RedisLocks;
   /** Watched group → its events channel. */
   private readonly watched = new Map<string, string>();
   private replicas = 0;
@@ -102,6 +84,24 @@ export class RedisDriver implements Backend {
     this.keys = new RedisKeys(settings.namespace, settings.lockKeyStyle);
     // Python tooz members publish nothing: every watched group is read at least this often.
     this.membershipPushes = { fallbackMs: Math.min(1_000, this.beatIntervalMs) };
+    const driver = this;
+    this.locks = new RedisLocks({
+      keys: this.keys,
+      leaseMs: this.leaseMs,
+      beatIntervalMs: this.beatIntervalMs,
+      waitTimeoutMs: settings.waitTimeoutMs,
+      get channel() {
+        return driver.keys.session(driver.sessionId);
+      },
+      get replicas() {
+        return driver.replicas;
+      },
+      get connected() {
+        return driver.client !== undefined;
+      },
+      client: () => this.connected(),
+      events: () => this.events,
+    });
   }
 
   // ---- Session -------------------------------------------------------------------
@@ -141,7 +141,7 @@ export class RedisDriver implements Backend {
     this.subscriber = subscriber;
     this.events = events;
     this.watched.clear();
-    this.queued.clear();
+    this.locks.clear();
     for (const connection of [client, subscriber]) {
       connection.on('close', () => this.connectionClosed(connection));
       connection.on('ready', () => this.connectionReady(connection));
@@ -166,13 +166,7 @@ export class RedisDriver implements Backend {
     this.closing = true;
     try {
       const pipeline = client.pipeline();
-      for (const groupId of snapshot.leaderships) {
-        standDownScript.run(
-          pipeline,
-          [this.keys.leader(groupId), this.keys.group(groupId)],
-          [this.token, this.keys.events(groupId)],
-        );
-      }
+      for (const groupId of snapshot.leaderships) this.standDownIn(pipeline, groupId);
       for (const groupId of snapshot.groups.keys()) {
         leaveScript.run(
           pipeline,
@@ -180,8 +174,8 @@ export class RedisDriver implements Backend {
           [this.memberId, this.keys.events(groupId)],
         );
       }
-      for (const ref of snapshot.holds) this.lockCall(pipeline, releaseScript, ref);
-      for (const ref of snapshot.waiters) this.lockCall(pipeline, withdrawScript, ref);
+      for (const ref of snapshot.holds) this.locks.lockCall(pipeline, releaseScript, ref);
+      for (const ref of snapshot.waiters) this.locks.lockCall(pipeline, withdrawScript, ref);
       pipeline.del(this.keys.beat(this.memberId));
       forgetSessionScript.run(pipeline, [this.keys.sessions], [this.memberId, this.sessionId]);
       const results = (await pipeline.exec()) ?? [];
@@ -189,7 +183,7 @@ export class RedisDriver implements Backend {
       const failure = results.find(([error]) => error !== null)?.[0];
       if (failure) throw failure;
     } finally {
-      for (const holder of [...this.queued.keys()]) this.forget(holder);
+      this.locks.clear();
       this.events = undefined;
       this.client = undefined;
       this.subscriber?.disconnect();
@@ -229,14 +223,8 @@ export class RedisDriver implements Backend {
         this.leaseMs,
       ]);
     }
-    for (const ref of request.abandonedHolds) this.lockCall(pipeline, releaseScript, ref);
-    for (const groupId of request.abandonedLeaderships) {
-      standDownScript.run(
-        pipeline,
-        [this.keys.leader(groupId), this.keys.group(groupId)],
-        [this.token, this.keys.events(groupId)],
-      );
-    }
+    for (const ref of request.abandonedHolds) this.locks.lockCall(pipeline, releaseScript, ref);
+    for (const groupId of request.abandonedLeaderships) this.standDownIn(pipeline, groupId);
     const results = (await pipeline.exec()) ?? [];
     const failure = results.find(([error]) => error !== null)?.[0];
     if (failure) throw failure;
@@ -260,10 +248,10 @@ export class RedisDriver implements Backend {
       const answer = lockAnswer(replies[at++]);
       if (answer === null)
         requeue.push(ref); // its place lapsed: queue again, at the back
-      else if ('token' in answer) report.grants.push({ ref, grant: this.grant(answer.token) });
-      else this.wakeAt(ref, answer.queuedFor);
+      else if ('token' in answer) report.grants.push({ ref, grant: this.locks.grant(answer.token) });
+      else this.locks.wakeAt(ref, answer.queuedFor);
     }
-    for (const ref of requeue) void this.requeue(ref);
+    for (const ref of requeue) void this.locks.requeue(ref);
     return report;
   }
 
@@ -397,11 +385,7 @@ export class RedisDriver implements Backend {
   }
 
   async standDown(groupId: string): Promise<boolean> {
-    const answer = await standDownScript.run(
-      this.connected(),
-      [this.keys.leader(groupId), this.keys.group(groupId)],
-      [this.token, this.keys.events(groupId)],
-    );
+    const answer = await this.standDownIn(this.connected(), groupId);
     if (answer === -1) throw new GroupNotCreatedError(groupId);
     return answer === 1;
   }
@@ -423,7 +407,7 @@ export class RedisDriver implements Backend {
     if (!events) return;
     if (channel === this.keys.session(this.sessionId)) {
       const [kind, holder] = message.split(' ');
-      if (kind === 'granted' && holder) void this.granted(holder);
+      if (kind === 'granted' && holder) void this.locks.granted(holder);
       return;
     }
     for (const [groupId, groupChannel] of this.watched) {
@@ -436,129 +420,26 @@ export class RedisDriver implements Backend {
     }
   }
 
-  // ---- Locks ---------------------------------------------------------------------------
+  // ---- Locks (lib/drivers/redis/redis-locks.ts) ----------------------------------------
 
-  async acquire(request: LockRequest): Promise<Grant | 'queued' | null> {
-    const ref: HoldRef = { name: request.name, holder: request.holder, shared: request.shared };
-    // Known before the request goes out: its grant may be pushed before the answer arrives.
-    if (request.wait) this.queued.set(ref.holder, ref);
-    let answer: LockAnswer;
-    try {
-      answer = await this.take(ref, request.wait);
-    } catch (error) {
-      this.forget(ref.holder);
-      throw error;
-    }
-    if (answer !== null && 'queuedFor' in answer) {
-      this.wakeAt(ref, answer.queuedFor);
-      return 'queued';
-    }
-    this.forget(ref.holder);
-    return answer === null ? null : this.grant(answer.token);
+  acquire(request: LockRequest): Promise<Grant | 'queued' | null> {
+    return this.locks.acquire(request);
   }
 
-  /** One round trip (with `WAIT` in the same pipeline when replicas exist). */
-  private async take(ref: HoldRef, wait: boolean): Promise<LockAnswer> {
-    const keys = this.keys.lockFamily(ref.name);
-    const session = this.keys.session(this.sessionId);
-    const args = [ref.holder, flag(ref.shared), this.leaseMs, wait ? '1' : '0', this.leaseMs, session];
-    if (this.replicas === 0) return lockAnswer(await acquireScript.run(this.connected(), keys, args));
-    const pipeline = this.connected().pipeline();
-    acquireScript.run(pipeline, keys, args);
-    pipeline.wait(this.replicas, this.settings.waitTimeoutMs);
-    const results = (await pipeline.exec()) ?? [];
-    if (results[0]?.[0]) throw results[0][0];
-    return lockAnswer(results[0]?.[1]);
+  withdraw(ref: HoldRef): Promise<Grant | null> {
+    return this.locks.withdraw(ref);
   }
 
-  /**
-   * Look again when the current hold expires (or, with no hold ahead, when
-   * the waiters ahead would have lapsed): a holder that died never releases,
-   * and its lease running out publishes nothing. Not a polling loop: one
-   * timer per waiter, moved as the hold ahead is renewed.
-   */
-  private wakeAt(ref: HoldRef, holdExpiresInMs: number): void {
-    clearTimeout(this.wakes.get(ref.holder));
-    const delay = holdExpiresInMs >= 0 ? holdExpiresInMs + 2 : this.leaseMs;
-    const timer = setTimeout(() => void this.wake(ref), delay);
-    timer.unref();
-    this.wakes.set(ref.holder, timer);
+  release(ref: HoldRef): Promise<boolean> {
+    return this.locks.release(ref);
   }
 
-  private async wake(ref: HoldRef): Promise<void> {
-    this.wakes.delete(ref.holder);
-    if (!this.queued.has(ref.holder) || !this.client) return;
-    const since = performance.now();
-    try {
-      const answer = lockAnswer(
-        await waitingScript.run(this.client, this.keys.lockFamily(ref.name), [
-          ref.holder,
-          flag(ref.shared),
-          this.leaseMs,
-          this.leaseMs,
-        ]),
-      );
-      if (!this.queued.has(ref.holder)) return; // withdrawn meanwhile: the withdrawal hands any grant back
-      if (answer === null) await this.requeue(ref);
-      else if ('queuedFor' in answer) this.wakeAt(ref, answer.queuedFor);
-      else {
-        this.forget(ref.holder);
-        this.events?.granted(ref, this.grant(answer.token), since);
-      }
-    } catch {
-      this.wakeAt(ref, this.beatIntervalMs); // and the beat looks too
-    }
+  isHeld(ref: HoldRef): Promise<boolean> {
+    return this.locks.isHeld(ref);
   }
 
-  /** A grant pushed on our channel: confirm it (renewing its lease from now) and hand it to the core. */
-  private async granted(holder: string): Promise<void> {
-    const ref = this.queued.get(holder);
-    if (!ref) return; // withdrawn meanwhile: the withdrawal hands the grant back
-    this.forget(holder);
-    const since = performance.now();
-    try {
-      const token = Number(await this.lockCall(this.connected(), confirmScript, ref));
-      if (token > 0) this.events?.granted(ref, this.grant(token), since);
-      else await this.requeue(ref);
-    } catch {
-      this.queued.set(holder, ref); // the next beat finds the grant
-    }
-  }
-
-  /** The request lost its place (its grant lapsed before it was confirmed): queue again. */
-  private async requeue(ref: HoldRef): Promise<void> {
-    try {
-      const since = performance.now();
-      const answer = await this.acquire({ ...ref, wait: true });
-      if (answer !== null && answer !== 'queued') this.events?.granted(ref, answer, since);
-    } catch {
-      // The next beat reports the waiter again.
-    }
-  }
-
-  /** No longer waiting for a grant. */
-  private forget(holder: string): void {
-    this.queued.delete(holder);
-    clearTimeout(this.wakes.get(holder));
-    this.wakes.delete(holder);
-  }
-
-  async withdraw(ref: HoldRef): Promise<Grant | null> {
-    this.forget(ref.holder);
-    const token = Number(await this.lockCall(this.connected(), withdrawScript, ref));
-    return token > 0 ? this.grant(token) : null;
-  }
-
-  async release(ref: HoldRef): Promise<boolean> {
-    return (await this.lockCall(this.connected(), releaseScript, ref)) === 1;
-  }
-
-  async isHeld(ref: HoldRef): Promise<boolean> {
-    return (await this.lockCall(this.connected(), heldScript, ref)) === 1;
-  }
-
-  async breakLock(name: string): Promise<boolean> {
-    return (await breakScript.run(this.connected(), this.keys.lockFamily(name), ['', '0', this.leaseMs])) === 1;
+  breakLock(name: string): Promise<boolean> {
+    return this.locks.breakLock(name);
   }
 
   isConnectionError(error: unknown): boolean {
@@ -571,12 +452,13 @@ export class RedisDriver implements Backend {
 
   // ---- Helpers -------------------------------------------------------------------------
 
-  private lockCall(client: Redis | ChainableCommander, script: typeof releaseScript, ref: HoldRef): Promise<unknown> {
-    return script.run(client, this.keys.lockFamily(ref.name), [ref.holder, flag(ref.shared), this.leaseMs]);
-  }
-
-  private grant(token: number): Grant {
-    return { fence: BigInt(token), leaseMs: this.leaseMs };
+  /** Give up leadership of `groupId` (-1 no group, 1 given up, 0 not ours), alone or in a pipeline. */
+  private standDownIn(client: Redis | ChainableCommander, groupId: string): Promise<unknown> {
+    return standDownScript.run(
+      client,
+      [this.keys.leader(groupId), this.keys.group(groupId)],
+      [this.token, this.keys.events(groupId)],
+    );
   }
 
   private connected(): Redis {
