@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CoordinationHealthIndicator } from '../../lib/nest/health/index.js';
 import { CoordinationModule, Coordinator, Leader } from '../../lib/index.js';
 import { drivers, type TestBackend, testBackend } from '../support/drivers.js';
-import { failing, failingDriver } from '../support/failing-driver.js';
+import { failing, failingDrivers } from '../support/failing-driver.js';
 import { compileApp, createApp } from './support.js';
 
 /** A provider leading `groupId`. */
@@ -82,35 +82,38 @@ describe.each(drivers)('CoordinationHealthIndicator on $name', (driver) => {
   });
 });
 
-// On a failing:// backend (memory:// underneath) told to stop answering, so it runs once, not per driver.
-describe('CoordinationHealthIndicator on a backend that stops answering', () => {
-  it('is down when the backend does not answer its ping in time', async () => {
-    // The hung ping is still in flight at close: stop() waits shutdown.timeoutMs for it, then disconnects.
-    const app = await healthApp(testBackend(failingDriver), true, 200);
-    failing(app.get(Coordinator)).hang('ping');
-    const result = await app.get(CoordinationHealthIndicator).isHealthy('coordination', { timeoutMs: 50 });
-    expect(result.coordination).toMatchObject({
-      status: 'down',
-      started: true,
-      reachable: false,
-      message: expect.stringMatching(/backend unreachable: ping did not finish within 50 ms/),
+// On each driver behind a FaultyBackend (failing://, failing+redis://) told to stop answering.
+describe.each(failingDrivers)(
+  'CoordinationHealthIndicator on $name when the backend stops answering',
+  (failingDriver) => {
+    it('is down when the backend does not answer its ping in time', async () => {
+      // The hung ping is still in flight at close: stop() waits shutdown.timeoutMs for it, then disconnects.
+      const app = await healthApp(testBackend(failingDriver), true, 200);
+      failing(app.get(Coordinator)).hang('ping');
+      const result = await app.get(CoordinationHealthIndicator).isHealthy('coordination', { timeoutMs: 50 });
+      expect(result.coordination).toMatchObject({
+        status: 'down',
+        started: true,
+        reachable: false,
+        message: expect.stringMatching(/backend unreachable: ping did not finish within 50 ms/),
+      });
+      await expect(app.get(HealthController).check()).rejects.toThrow();
     });
-    await expect(app.get(HealthController).check()).rejects.toThrow();
-  });
 
-  it('makes one cheap round trip: a ping, never a listing of groups or members', async () => {
-    const backend = testBackend(failingDriver);
-    const app = await healthApp(backend);
-    const faults = failing(app.get(Coordinator));
-    const before = {
-      ping: faults.calls('ping'),
-      groups: faults.calls('getGroups'),
-      members: faults.calls('getMembers'),
-    };
-    const result = await app.get(CoordinationHealthIndicator).isHealthy();
-    expect(result.coordination).toMatchObject({ status: 'up', leading: [backend.name('ops')] });
-    expect(faults.calls('ping') - before.ping).toBe(1);
-    expect(faults.calls('getGroups') - before.groups).toBe(0);
-    expect(faults.calls('getMembers') - before.members).toBe(0);
-  });
-});
+    it('makes one cheap round trip: a ping, never a listing of groups or members', async () => {
+      const backend = testBackend(failingDriver);
+      const app = await healthApp(backend);
+      const faults = failing(app.get(Coordinator));
+      const before = {
+        ping: faults.calls('ping'),
+        groups: faults.calls('getGroups'),
+        members: faults.calls('getMembers'),
+      };
+      const result = await app.get(CoordinationHealthIndicator).isHealthy();
+      expect(result.coordination).toMatchObject({ status: 'up', leading: [backend.name('ops')] });
+      expect(faults.calls('ping') - before.ping).toBe(1);
+      expect(faults.calls('getGroups') - before.groups).toBe(0);
+      expect(faults.calls('getMembers') - before.members).toBe(0);
+    });
+  },
+);

@@ -17,7 +17,7 @@ import {
   WithLock,
 } from '../../lib/index.js';
 import { drivers, testBackend } from '../support/drivers.js';
-import { failing, failingUrl } from '../support/failing-driver.js';
+import { failing, failingDrivers } from '../support/failing-driver.js';
 import { createApp, deferred, RecordingLogger, sleep, waitFor } from './support.js';
 
 const apps: TestingModule[] = [];
@@ -168,13 +168,13 @@ describe.each(drivers)('the heart subtracts the time a beat took, as tooz’s do
   });
 });
 
-// On a failing:// backend (memory:// underneath) told to throw, so it runs once, not per driver.
-describe('the heart on a failing backend', () => {
+// On each driver behind a FaultyBackend (failing://, failing+redis://) told to throw.
+describe.each(failingDrivers)('the heart on $name when the backend fails', (failingDriver) => {
   it('logs a failing beat or watcher run through Nest’s Logger and retries at the next tick', async () => {
     const logger = new RecordingLogger();
     const app = await start(
       {
-        url: failingUrl({ lock_timeout: 0.1 }),
+        url: testBackend(failingDriver).url({ lock_timeout: 0.1 }),
         memberId: 'flaky',
         watchers: { intervalMs: 30 },
         groups: [{ groupId: 'crew' }],

@@ -10,26 +10,31 @@
  *   failing(app.get(Coordinator)).fail('beat', new Error('backend down'));
  */
 import { memoryDriver } from '../../lib/drivers/memory/index.js';
+import { RedisDriver, redisSettings } from '../../lib/drivers/redis/index.js';
 import { Characteristic, Coordinator, type CoordinatorOptions, registerDriver } from '../../lib/index.js';
-import { type DriverUnderTest, uid, withQuery } from './drivers.js';
+import { type DriverUnderTest, drivers, redisDriver, testNamespace, uid, withQuery } from './drivers.js';
 import { FaultyBackend } from './faulty-backend.js';
 
 export const FAILING_SCHEME = 'failing';
 
-/** The memory driver behind a `FaultyBackend`; `faults` is the test's handle on it. */
+const MEMORY_CHARACTERISTICS = [
+  Characteristic.DistributedAcrossThreads,
+  Characteristic.Linearizable,
+  Characteristic.SameViewAcrossClients,
+];
+
+/** A real driver behind a `FaultyBackend`; `faults` is the test's handle on it. */
 export class FailingCoordinator extends Coordinator {
-  readonly characteristics: ReadonlySet<Characteristic> = new Set([
-    Characteristic.DistributedAcrossThreads,
-    Characteristic.Linearizable,
-    Characteristic.SameViewAcrossClients,
-  ]);
+  readonly characteristics: ReadonlySet<Characteristic>;
 
   constructor(
     readonly faults: FaultyBackend,
     memberId: string,
     options: CoordinatorOptions,
+    characteristics: Iterable<Characteristic> = MEMORY_CHARACTERISTICS,
   ) {
     super(memberId, options, faults.backend);
+    this.characteristics = new Set(characteristics);
   }
 
   hang(call: string): void {
@@ -64,6 +69,13 @@ registerDriver(FAILING_SCHEME, (url, memberId, options) => {
   return new FailingCoordinator(faults, memberId, options);
 });
 
+/** `failing+redis://…` is `redis://…` behind a `FaultyBackend`: the same faults on the real Redis. */
+registerDriver(`${FAILING_SCHEME}+redis`, (url, memberId, options) => {
+  const redisUrl = new URL(url.href.replace(/^[^:]+:/, 'redis:'));
+  const faults = new FaultyBackend(new RedisDriver(redisSettings(redisUrl, options), memberId));
+  return new FailingCoordinator(faults, memberId, options, redisDriver.characteristics);
+});
+
 /** A fresh `failing://` backend (a memory:// one underneath), with query options. */
 export function failingUrl(query: Record<string, string | number> = {}): string {
   return withQuery(`${FAILING_SCHEME}://${uid('failing')}`, query);
@@ -84,3 +96,17 @@ export function failing(coordinator: Coordinator): FailingCoordinator {
   }
   return coordinator;
 }
+
+/** `failing://` over Redis, each test in a namespace of its own. */
+export const failingRedisDriver: DriverUnderTest = {
+  name: 'failing redis',
+  url: `${FAILING_SCHEME}+redis://127.0.0.1:6379/0`,
+  crossProcess: true,
+  isolatedUrl: () => `${FAILING_SCHEME}+redis://127.0.0.1:6379/0?namespace=${testNamespace()}`,
+};
+
+/** A failing variant of every driver under test: failure paths run per driver, not on memory:// alone. */
+export const failingDrivers: DriverUnderTest[] = [
+  failingDriver,
+  ...(drivers.includes(redisDriver) ? [failingRedisDriver] : []),
+];

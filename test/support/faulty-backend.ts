@@ -58,6 +58,9 @@ export class FaultyBackend {
         if (property === 'isConnectionError') return (error: unknown) => faulty.isConnectionError(error);
         const value = Reflect.get(target, property, receiver);
         if (typeof value !== 'function') return value;
+        // Classifying an error is no backend call: it stays synchronous and never fails.
+        if (property === 'isTimeoutError')
+          return (error: unknown) => (value as (e: unknown) => boolean).call(target, error);
         const call = property as PortCall;
         return (...args: unknown[]) =>
           faulty.through(call, args, () => {
