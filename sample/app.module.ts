@@ -13,6 +13,8 @@ import { WorkItems } from './work-items.service.js';
     ScheduleModule.forRoot(),
     CoordinationModule.forRoot({
       url: process.env.COORDINATION_URL ?? 'memory://',
+      // Unset: host name, pid and a random suffix, unique per process.
+      memberId: process.env.COORDINATION_MEMBER_ID || undefined,
       groups: [{ groupId: SAMPLE_GROUP, capabilities: { pid: process.pid } }],
     }),
   ],

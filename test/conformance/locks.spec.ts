@@ -81,16 +81,64 @@ describe.each(drivers)('locks on $name', (driver) => {
     expect(await other.release()).toBe(true);
   });
 
-  // These need a second OS process on the same backend. memory:// cannot be shared across processes, so
-  // they are skipped there (as tooz skips tests a driver cannot run). The child-process helper (a spawned
-  // `node` taking the lock) comes with the first driver that can: until it exists they are todos, not passes.
-  for (const title of [
-    'test_get_lock_concurrency_locking_two_lock_process: another process cannot take a held lock',
-    'test_get_lock_serial_locking_two_lock_process: another process takes a released lock',
-  ]) {
-    if (driver.crossProcess) it.todo(title);
-    else it.skip(`${title} (skipped: driver not shared across processes)`);
+  // These need a second OS process on the same backend: tooz runs `try_to_lock_job` (a new coordinator's
+  // non-blocking acquire) in a spawned ProcessPoolExecutor worker; here a child `node` on the compiled lib
+  // (test/support/child-coordinator.ts, imported lazily so a memory-only run compiles nothing). memory://
+  // cannot be shared across processes, so they are skipped there, as tooz skips tests a driver cannot run.
+  /** A child process on the compiled lib, gone (with the compiled lib) when the test ends. */
+  async function crossProcess(onTestFinished: (fn: () => Promise<void>) => void) {
+    const { compileLib } = await import('../support/compiled-lib.js');
+    const children = await import('../support/child-coordinator.js');
+    const lib = await compileLib();
+    onTestFinished(async () => {
+      await children.killChildCoordinators();
+      await lib.remove();
+    });
+    /** tooz's `try_to_lock_job`: a new coordinator in another process tries the lock once. */
+    return async function tryToLockInChild(name: string): Promise<boolean> {
+      const child = await children.spawnChildCoordinator(lib, coordinators.url(), uid('member'));
+      await child.start();
+      try {
+        return await child.acquire(name, { blocking: false });
+      } finally {
+        await child.stop();
+      }
+    };
   }
+  const acrossProcesses = driver.crossProcess ? it : it.skip;
+  const skipped = driver.crossProcess ? '' : ' (skipped: driver not shared across processes)';
+
+  acrossProcesses(
+    `test_get_lock_concurrency_locking_two_lock_process: another process cannot take a held lock${skipped}`,
+    async ({ onTestFinished }) => {
+      const tryToLockInChild = await crossProcess(onTestFinished);
+      const c1 = await coordinators.start();
+      const name = uid('lock');
+      await c1.getLock(name).withLock(async () => {
+        expect(await tryToLockInChild(name)).toBe(false);
+      });
+      // Refused because it was held, not because the child could not lock at all.
+      expect(await tryToLockInChild(name)).toBe(true);
+    },
+    60_000,
+  );
+
+  acrossProcesses(
+    `test_get_lock_serial_locking_two_lock_process: another process takes a released lock${skipped}`,
+    async ({ onTestFinished }) => {
+      const tryToLockInChild = await crossProcess(onTestFinished);
+      const c1 = await coordinators.start();
+      const name = uid('lock');
+      const lock1 = c1.getLock(name);
+      expect(await lock1.acquire()).toBe(true);
+      expect(await lock1.release()).toBe(true);
+      expect(await tryToLockInChild(name)).toBe(true);
+      // The child's stop() released its hold: the lock is free here again.
+      expect(await lock1.acquire({ blocking: false })).toBe(true);
+      expect(await lock1.release()).toBe(true);
+    },
+    60_000,
+  );
 
   it('test_get_lock_concurrency_locking_two_lock_thread1: another coordinator cannot take a held lock', async () => {
     const [c1, c2] = await coordinators.startMany(2);

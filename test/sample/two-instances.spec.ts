@@ -1,0 +1,233 @@
+/**
+ * Issue 8 §7: the sample started twice on one Redis namespace, as the README
+ * shows by hand. Two real Node processes (the sample compiled with SWC into
+ * a temporary directory: `nest start` and dist-sample/ belong to
+ * sample.spec.ts) give one leader and the work items split between them;
+ * SIGKILL of the leader moves the leadership and all its items to the other
+ * within one watcher interval plus a few round trips.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { transformFile } from '@swc/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CompiledLib, compileLib } from '../support/compiled-lib.js';
+import { testNamespace } from '../support/drivers.js';
+import { REDIS, serverInUse } from '../support/servers.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const STARTUP_MS = 30_000;
+/** The heart runs runWatchers() every second (the module's default); a crash costs that plus round trips, not the 30 s lease. */
+const FAILOVER_MS = 2_500;
+const ITEMS = Array.from({ length: 12 }, (_, i) => `item-${i + 1}`);
+
+interface Status {
+  memberId: string;
+  members: string[];
+  leader: string | null;
+  isLeader: boolean;
+}
+
+interface Items {
+  owners: Record<string, string>;
+  mine: string[];
+}
+
+/** sample/*.ts compiled beside the compiled lib/, so its `../lib/index.js` imports resolve. */
+async function compileSample(lib: CompiledLib): Promise<string> {
+  const out = join(dirname(lib.dir), 'sample');
+  await mkdir(out, { recursive: true });
+  for (const name of await readdir(join(root, 'sample'))) {
+    if (!name.endsWith('.ts')) continue;
+    const { code } = await transformFile(join(root, 'sample', name), {
+      swcrc: false,
+      configFile: false,
+      sourceMaps: false,
+      module: { type: 'es6' },
+      jsc: {
+        target: 'es2022',
+        parser: { syntax: 'typescript', decorators: true },
+        transform: { legacyDecorator: true, decoratorMetadata: true },
+      },
+    });
+    await writeFile(join(out, name.replace(/\.ts$/, '.js')), code);
+  }
+  return join(out, 'main.js');
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** One running sample: `node sample/main.js` with its own PORT and member id. */
+class SampleInstance {
+  output = '';
+  exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  readonly exited: Promise<unknown>;
+
+  constructor(
+    readonly child: ChildProcess,
+    readonly base: string,
+    readonly memberId: string,
+  ) {
+    const collect = (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-16_000));
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    this.exited = new Promise((done) => child.once('exit', (code, signal) => done((this.exit = { code, signal }))));
+  }
+
+  log(): string {
+    return `\n--- ${this.memberId} output ---\n${this.output.slice(-4_000)}`;
+  }
+
+  async get<T>(path: string): Promise<T> {
+    const response = await fetch(`${this.base}${path}`, { signal: AbortSignal.timeout(2_000) });
+    if (!response.ok) throw new Error(`GET ${path}: ${response.status}${this.log()}`);
+    return (await response.json()) as T;
+  }
+
+  async view(): Promise<{ status: Status; items: Items }> {
+    return { status: await this.get<Status>('/status'), items: await this.get<Items>('/items') };
+  }
+
+  async stop(signal: NodeJS.Signals): Promise<void> {
+    if (this.exit) return;
+    this.child.kill(signal);
+    await Promise.race([this.exited, sleep(10_000)]);
+    if (!this.exit) {
+      this.child.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+}
+
+async function startSample(main: string, url: string, memberId: string): Promise<SampleInstance> {
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    PORT: String(port),
+    COORDINATION_URL: url,
+    COORDINATION_MEMBER_ID: memberId,
+    NO_COLOR: '1',
+  };
+  const child = spawn(process.execPath, [main], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const instance = new SampleInstance(child, `http://127.0.0.1:${port}`, memberId);
+  const deadline = performance.now() + STARTUP_MS;
+  for (;;) {
+    if (instance.exit) throw new Error(`sample ${memberId} exited (${JSON.stringify(instance.exit)})${instance.log()}`);
+    try {
+      await instance.get('/status');
+      return instance;
+    } catch {
+      if (performance.now() > deadline) throw new Error(`sample ${memberId} did not answer${instance.log()}`);
+      await sleep(100);
+    }
+  }
+}
+
+/** Poll `check` until it returns true; false after `withinMs`. */
+async function eventually(check: () => Promise<boolean>, withinMs: number): Promise<boolean> {
+  const deadline = performance.now() + withinMs;
+  for (;;) {
+    if (await check().catch(() => false)) return true;
+    if (performance.now() > deadline) return false;
+    await sleep(25);
+  }
+}
+
+describe.runIf(await serverInUse(REDIS))('the sample started twice on redis://', () => {
+  let lib: CompiledLib;
+  let main: string;
+  const instances: SampleInstance[] = [];
+  // Should the worker go away without running afterAll, the samples go too.
+  const killOnExit = () => instances.forEach((instance) => instance.child.kill('SIGKILL'));
+
+  beforeAll(
+    async () => {
+      lib = await compileLib();
+      main = await compileSample(lib);
+      process.once('exit', killOnExit);
+      const url = `redis://127.0.0.1:6379/0?namespace=${testNamespace()}`;
+      // Sequential: the first one up leads, and the second must find it there.
+      instances.push(await startSample(main, url, 'sample-a'));
+      instances.push(await startSample(main, url, 'sample-b'));
+    },
+    2 * STARTUP_MS + 30_000,
+  );
+
+  afterAll(async () => {
+    try {
+      await Promise.all(instances.map((instance) => instance.stop('SIGTERM')));
+    } finally {
+      process.off('exit', killOnExit);
+      await lib?.remove();
+    }
+  }, 30_000);
+
+  const logs = () => instances.map((instance) => instance.log()).join('');
+
+  it('has one leader, and the twelve items split between the two', async () => {
+    const [a, b] = instances as [SampleInstance, SampleInstance];
+    // Each learns of the other at its next watcher run (every second).
+    const settled = await eventually(async () => {
+      const [viewA, viewB] = [await a.view(), await b.view()];
+      return (
+        viewA.status.members.length === 2 &&
+        viewB.status.members.length === 2 &&
+        viewA.items.mine.length + viewB.items.mine.length === ITEMS.length &&
+        viewA.items.mine.length > 0 &&
+        viewB.items.mine.length > 0
+      );
+    }, 10_000);
+    expect(settled, `the two never saw each other${logs()}`).toBe(true);
+
+    const [viewA, viewB] = [await a.view(), await b.view()];
+    expect(viewA.status.members).toEqual(['sample-a', 'sample-b']);
+    expect(viewB.status.members).toEqual(['sample-a', 'sample-b']);
+    expect(viewA.status.leader).toBe('sample-a');
+    expect(viewB.status.leader).toBe('sample-a');
+    expect([viewA.status.isLeader, viewB.status.isLeader]).toEqual([true, false]);
+    // Both read the same ring: every item has one owner, the same on both sides.
+    expect(viewA.items.owners).toEqual(viewB.items.owners);
+    expect(Object.keys(viewA.items.owners).sort()).toEqual([...ITEMS].sort());
+    expect([...viewA.items.mine, ...viewB.items.mine].sort()).toEqual([...ITEMS].sort());
+    for (const item of viewA.items.mine) expect(viewA.items.owners[item]).toBe('sample-a');
+    for (const item of viewB.items.mine) expect(viewB.items.owners[item]).toBe('sample-b');
+  });
+
+  it('SIGKILL of the leader moves the leadership and its items to the other within the failover bound', async () => {
+    const [a, b] = instances as [SampleInstance, SampleInstance];
+    expect((await a.get<Status>('/status')).isLeader).toBe(true);
+    expect(b.output, 'sample-b reported while sample-a led').not.toContain('I lead sample-instances');
+    const killedAt = performance.now();
+    await a.stop('SIGKILL');
+    expect(a.exit).toEqual({ code: null, signal: 'SIGKILL' });
+
+    const tookOver = await eventually(async () => {
+      const { status, items } = await b.view();
+      return status.isLeader && status.members.length === 1 && items.mine.length === ITEMS.length;
+    }, 15_000);
+    const failoverMs = performance.now() - killedAt;
+    expect(tookOver, `sample-b never took over${logs()}`).toBe(true);
+    expect(failoverMs, `took ${Math.round(failoverMs)} ms${logs()}`).toBeLessThan(FAILOVER_MS);
+
+    const { status, items } = await b.view();
+    expect(status).toMatchObject({ memberId: 'sample-b', members: ['sample-b'], leader: 'sample-b', isLeader: true });
+    for (const item of ITEMS) expect(items.owners[item], item).toBe('sample-b');
+    // The leader's @Leader job now runs here.
+    expect(
+      await eventually(async () => b.output.includes('I lead sample-instances'), 6_000),
+      `no report from sample-b${b.log()}`,
+    ).toBe(true);
+  });
+});
