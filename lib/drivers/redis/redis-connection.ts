@@ -54,11 +54,13 @@ function clientOptions(settings: RedisSettings): RedisOptions {
  * Open a client with every script defined on it. Fails within the connect
  * timeout, never retrying for ever: the client is shut down on failure.
  */
-export async function openClient(settings: RedisSettings, subscriber = false): Promise<Redis> {
+export async function openClient(settings: RedisSettings, name: string, subscriber = false): Promise<Redis> {
   const { Redis } = await loadIoRedis();
   const options = clientOptions(settings);
   const client = new Redis({
     ...options,
+    // `CLIENT LIST` shows whose connection it is (names take no spaces).
+    connectionName: name,
     ...(subscriber ? { enableOfflineQueue: true, commandTimeout: undefined } : {}),
   });
   client.on('error', () => undefined); // reported through the calls that fail and the close events

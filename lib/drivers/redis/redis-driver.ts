@@ -114,10 +114,11 @@ export class RedisDriver implements Backend {
     this.down.clear();
     this.sessionId = randomUUID().replace(/-/g, '');
     this.token = `${this.sessionId}:${this.memberId}`;
-    const client = await openClient(this.settings);
+    const name = `nestjs-coordination:${this.sessionId}`;
+    const client = await openClient(this.settings, `${name}:commands`);
     let subscriber: Redis;
     try {
-      subscriber = await openClient(this.settings, true);
+      subscriber = await openClient(this.settings, `${name}:subscriber`, true);
     } catch (error) {
       client.disconnect();
       throw error;

@@ -23,6 +23,9 @@ export function lockAnswer(reply: unknown): LockAnswer {
   return token > 0 ? { token } : null;
 }
 
+/** How often a queued waiter looks whether the holder ahead of it died (its lease may be long). */
+const DEAD_HOLDER_CHECK_MS = 1_000;
+
 /** What the lock side needs from its driver. */
 export interface RedisLockHost {
   readonly keys: RedisKeys;
@@ -90,15 +93,17 @@ export class RedisLocks {
   }
 
   /**
-   * Look again when the current hold expires (or, with no hold ahead, when
-   * the waiters ahead would have lapsed): a holder that died never releases,
-   * and its lease running out publishes nothing. Not a polling loop: one
-   * timer per waiter, moved as the hold ahead is renewed.
+   * Look again when the current hold expires, and at least every second: a
+   * holder that died never releases, and Redis tells nobody that a
+   * connection closed, so a waiter asks (one script, which frees the lock of
+   * a holder whose session channel lost its subscriber and hands it on).
+   * Releases and grants still arrive at once, by push; this only bounds how
+   * long a crashed holder can keep its waiters.
    */
   wakeAt(ref: HoldRef, holdExpiresInMs: number): void {
     clearTimeout(this.wakes.get(ref.holder));
-    const delay = holdExpiresInMs >= 0 ? holdExpiresInMs + 2 : this.host.leaseMs;
-    const timer = setTimeout(() => void this.wake(ref), delay);
+    const untilExpiry = holdExpiresInMs >= 0 ? holdExpiresInMs + 2 : this.host.leaseMs;
+    const timer = setTimeout(() => void this.wake(ref), Math.min(untilExpiry, DEAD_HOLDER_CHECK_MS));
     timer.unref();
     this.wakes.set(ref.holder, timer);
   }
