@@ -82,8 +82,10 @@ export class RedisDriver implements Backend {
     this.commandTimeoutMs = settings.commandTimeoutMs;
     this.secrets = [settings.password, settings.sentinel?.password].filter((s): s is string => Boolean(s));
     this.keys = new RedisKeys(settings.namespace, settings.lockKeyStyle);
-    // Python tooz members publish nothing: every watched group is read at least this often.
-    this.membershipPushes = { fallbackMs: Math.min(1_000, this.beatIntervalMs) };
+    // Python tooz members publish nothing, and a dead process is found by reading: every watched group
+    // is read at least this often, under a watcher interval of 1 s (Nest's default), so a crash shows
+    // within one run.
+    this.membershipPushes = { fallbackMs: Math.min(500, this.beatIntervalMs) };
     const driver = this;
     this.locks = new RedisLocks({
       keys: this.keys,
