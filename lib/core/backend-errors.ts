@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import type { Backend } from './backend.js';
 import { CoordinationError, CoordinatorConnectionError, OperationTimedOutError } from './errors.js';
 
@@ -28,7 +29,10 @@ export function translateBackendError(
   if (!timedOut && !lostConnection) return error;
   const raw = error instanceof Error ? error.message : String(error);
   const secrets = (backend.secrets ?? []).filter((secret) => secret.length > 0);
-  const leaks = secrets.some((secret) => raw.includes(secret) || String((error as Error)?.stack).includes(secret));
+  // The whole error as it would be printed, nested causes and fields included (a client error may carry
+  // the command that failed, password and all): if a secret is anywhere in it, it is not kept as the cause.
+  const printed = inspect(error, { depth: 8 });
+  const leaks = secrets.some((secret) => printed.includes(secret));
   const message = secrets.reduce((text, secret) => text.split(secret).join('***'), raw);
   const about = [
     context.groupId !== undefined ? ` on group ${context.groupId}` : '',

@@ -98,12 +98,9 @@ describe.runIf(available || Boolean(process.env.CI))('redis:// with Sentinel and
     expect(await lock.release()).toBe(true);
   });
 
-  // KNOWN BUG (lib/drivers/redis/redis-locks.ts, take()): WAIT's answer (how many
-  // replicas acknowledged) is ignored, so when no replica acknowledges within
-  // wait_timeout the grant is reported anyway, although docs/redis.md says a grant
-  // is reported once a replica has it. `it.fails` passes while the bug is there;
-  // once fixed, turn it into `it`.
-  it.fails('a grant no replica acknowledged within wait_timeout is not reported as held', async () => {
+  // A grant no replica acknowledged within wait_timeout is handed back and the acquire fails:
+  // a failover then cannot give the same lock to a second holder.
+  it('a grant no replica acknowledged within wait_timeout is not reported as held', async () => {
     const name = uid('lock');
     process.kill(replica.process.pid!, 'SIGSTOP');
     try {
@@ -180,13 +177,9 @@ describe.runIf(available || Boolean(process.env.CI))('redis:// with Sentinel and
     expect(await newPrimary.hexists(`${namespace}_group:${group}`, coordinator.memberId)).toBe(1);
   }, 30_000);
 
-  // KNOWN BUG: for ~10 s after a Sentinel failover (until Sentinel demotes the old
-  // primary and kills its clients) the coordinator keeps writing to the old
-  // primary, and, WAIT's answer being ignored, is granted there a lock another
-  // coordinator holds on the new primary. Fix: ioredis `failoverDetector: true`
-  // in lib/drivers/redis/redis-connection.ts, and fail a grant whose WAIT
-  // answered fewer replicas than asked (redis-locks.ts take()).
-  it.fails('during a failover, no lock is granted on the demoted primary (two holders)', () => {
+  // Until the coordinator follows the new primary, a grant on the demoted primary is never reported:
+  // no replica acknowledges it (WAIT), so it is handed back and the acquire fails. No second holder.
+  it('during a failover, no lock is granted on the demoted primary (two holders)', () => {
     expect(failover.staleGrant).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { Redis, RedisOptions } from 'ioredis';
-import { CoordinationError, CoordinatorConnectionError } from '../../core/errors.js';
+import type { ChainableCommander, Redis, RedisOptions } from 'ioredis';
+import { CoordinationError } from '../../core/errors.js';
 import type { RedisSettings } from './redis-options.js';
 import { ALL_SCRIPTS } from './scripts/index.js';
 
@@ -63,27 +63,38 @@ export async function openClient(settings: RedisSettings, name: string, subscrib
     connectionName: name,
     ...(subscriber ? { enableOfflineQueue: true, commandTimeout: undefined } : {}),
   });
-  client.on('error', () => undefined); // reported through the calls that fail and the close events
+  // Errors reach the calls that fail and the close events; the last one explains a failed start.
+  let lastError: Error | undefined;
+  client.on('error', (error: Error) => (lastError = error));
   for (const script of ALL_SCRIPTS) script.define(client);
+  const where = settings.sentinel
+    ? `Redis primary ${settings.sentinel.name} via sentinels ${settings.sentinel.hosts.map((h) => `${h.host}:${h.port}`).join(', ')}`
+    : `Redis at ${settings.host}:${settings.port}`;
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       client.connect(),
       new Promise((_, reject) => {
         timer = setTimeout(
-          () => reject(new CoordinatorConnectionError(`no answer within ${settings.connectTimeoutMs} ms`)),
+          () => reject(new RedisUnreachable(`${where}: no answer within ${settings.connectTimeoutMs} ms`)),
           settings.connectTimeoutMs,
         );
       }),
     ]);
   } catch (error) {
     client.disconnect();
-    throw error;
+    if (error instanceof RedisUnreachable) throw error;
+    const reason = lastError?.message ?? (error instanceof Error ? error.message : String(error));
+    // No cause: ioredis's errors carry the command they failed on, AUTH's password included.
+    throw new RedisUnreachable(`${where}: ${reason}`);
   } finally {
     clearTimeout(timer);
   }
   return client;
 }
+
+/** `start()` could not reach Redis: the message names where, and why, without credentials. */
+export class RedisUnreachable extends Error {}
 
 const CONNECTION_CODES = new Set([
   'ECONNREFUSED',
@@ -99,6 +110,7 @@ const CONNECTION_CODES = new Set([
 /** Errors meaning Redis could not be reached (or the connection dropped). */
 export function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
+  if (error instanceof RedisUnreachable || error instanceof ReplicasBehind) return true;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
   return (
@@ -112,4 +124,36 @@ export function isConnectionError(error: unknown): boolean {
 /** ioredis's `commandTimeout` (tooz's `socket_timeout`) ran out. */
 export function isTimeoutError(error: unknown): boolean {
   return error instanceof Error && error.message === 'Command timed out';
+}
+
+/** Too few replicas acknowledged a grant in time: a failover now could hand it to a second holder. */
+export class ReplicasBehind extends Error {}
+
+/**
+ * Run one script, followed in the same pipeline by `WAIT replicas timeout`
+ * when the primary has replicas (no extra round trip). The reply, or
+ * `ReplicasBehind` when fewer replicas than asked acknowledged the write.
+ * `undo` runs first then, so nothing stays granted that could be lost.
+ */
+export async function runAcknowledged(
+  client: Redis,
+  replicas: number,
+  timeoutMs: number,
+  run: (target: Redis | ChainableCommander) => unknown,
+  what: string,
+  undo?: (reply: unknown) => Promise<unknown>,
+): Promise<unknown> {
+  if (replicas === 0) return run(client);
+  const pipeline = client.pipeline();
+  run(pipeline);
+  pipeline.wait(replicas, timeoutMs);
+  const [[error, reply] = [null, null], [, acknowledged] = [null, 0]] = (await pipeline.exec()) ?? [];
+  if (error) throw error;
+  if (Number(acknowledged) < replicas) {
+    await undo?.(reply).catch(() => undefined);
+    throw new ReplicasBehind(
+      `${what}: ${Number(acknowledged)} of ${replicas} replicas acknowledged it within ${timeoutMs} ms`,
+    );
+  }
+  return reply;
 }

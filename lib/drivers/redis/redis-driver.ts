@@ -19,7 +19,7 @@ import {
   MemberAlreadyExistError,
   MemberNotJoinedError,
 } from '../../core/errors.js';
-import { isConnectionError, isTimeoutError, openClient } from './redis-connection.js';
+import { isConnectionError, isTimeoutError, openClient, runAcknowledged } from './redis-connection.js';
 import { RedisKeys } from './redis-keys.js';
 import { flag, lockAnswer, RedisLocks } from './redis-locks.js';
 import type { RedisSettings } from './redis-options.js';
@@ -168,23 +168,14 @@ export class RedisDriver implements Backend {
     const client = this.connected();
     this.closing = true;
     try {
-      const pipeline = client.pipeline();
-      for (const groupId of snapshot.leaderships) this.standDownIn(pipeline, groupId);
-      for (const groupId of snapshot.groups.keys()) {
-        leaveScript.run(
-          pipeline,
-          [this.keys.group(groupId), this.keys.info(groupId)],
-          [this.memberId, this.keys.events(groupId)],
-        );
+      try {
+        await this.giveUp(client, snapshot);
+      } catch (error) {
+        // The connection was moving (a Sentinel failover, a blink): once it is back, once more.
+        if (!isConnectionError(error)) throw error;
+        await readyWithin(client, this.settings.connectTimeoutMs);
+        await this.giveUp(client, snapshot);
       }
-      for (const ref of snapshot.holds) this.locks.lockCall(pipeline, releaseScript, ref);
-      for (const ref of snapshot.waiters) this.locks.lockCall(pipeline, withdrawScript, ref);
-      pipeline.del(this.keys.beat(this.memberId));
-      forgetSessionScript.run(pipeline, [this.keys.sessions], [this.memberId, this.sessionId]);
-      const results = (await pipeline.exec()) ?? [];
-      // A group already gone or left is nothing to undo; anything else is a failure.
-      const failure = results.find(([error]) => error !== null)?.[0];
-      if (failure) throw failure;
     } finally {
       this.locks.clear();
       this.events = undefined;
@@ -193,6 +184,28 @@ export class RedisDriver implements Backend {
       this.subscriber = undefined;
       await client.quit().catch(() => client.disconnect());
     }
+  }
+
+  /** The stop batch, in one pipeline: leaderships, memberships, holds, waiters, liveness, session. */
+  private async giveUp(client: Redis, snapshot: SessionSnapshot): Promise<void> {
+    await readyWithin(client, this.settings.connectTimeoutMs);
+    const pipeline = client.pipeline();
+    for (const groupId of snapshot.leaderships) this.standDownIn(pipeline, groupId);
+    for (const groupId of snapshot.groups.keys()) {
+      leaveScript.run(
+        pipeline,
+        [this.keys.group(groupId), this.keys.info(groupId)],
+        [this.memberId, this.keys.events(groupId)],
+      );
+    }
+    for (const ref of snapshot.holds) this.locks.lockCall(pipeline, releaseScript, ref);
+    for (const ref of snapshot.waiters) this.locks.lockCall(pipeline, withdrawScript, ref);
+    pipeline.del(this.keys.beat(this.memberId));
+    forgetSessionScript.run(pipeline, [this.keys.sessions], [this.memberId, this.sessionId]);
+    const results = (await pipeline.exec()) ?? [];
+    // Each part is idempotent (a group already left answers -2), so a retry is safe.
+    const failure = results.find(([error]) => error !== null)?.[0];
+    if (failure) throw failure;
   }
 
   async ping(): Promise<void> {
@@ -379,10 +392,18 @@ export class RedisDriver implements Backend {
   }
 
   async elect(groupIds: readonly string[]): Promise<Set<string>> {
-    const led = (await electScript.run(
+    // Acknowledged by a replica when there are some: a failover right after must not make a second leader.
+    const led = (await runAcknowledged(
       this.connected(),
-      groupIds.flatMap((groupId) => [this.keys.leader(groupId), this.keys.group(groupId)]),
-      [this.token, this.leaseMs, this.keys.sessionPrefix, ...groupIds.map((groupId) => this.keys.events(groupId))],
+      this.replicas,
+      this.settings.waitTimeoutMs,
+      (target) =>
+        electScript.run(
+          target,
+          groupIds.flatMap((groupId) => [this.keys.leader(groupId), this.keys.group(groupId)]),
+          [this.token, this.leaseMs, this.keys.sessionPrefix, ...groupIds.map((groupId) => this.keys.events(groupId))],
+        ),
+      `elect ${groupIds.join(', ')}`,
     )) as number[];
     return new Set(groupIds.filter((_, i) => led[i] === 1));
   }
@@ -475,4 +496,18 @@ async function connectedReplicas(client: Redis): Promise<number> {
   const info = await client.info('replication');
   const match = /connected_slaves:(\d+)/.exec(info);
   return match ? Number(match[1]) : 0;
+}
+
+/** Resolves once `client` is ready, or after `ms` (the call that follows then fails as it would). */
+function readyWithin(client: Redis, ms: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      client.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    client.once('ready', done);
+  });
 }

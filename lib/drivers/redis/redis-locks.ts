@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { BackendEvents, Grant, HoldRef, LockRequest } from '../../core/backend.js';
+import { runAcknowledged } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 import {
   acquireScript,
@@ -78,18 +79,26 @@ export class RedisLocks {
     return answer === null ? null : this.grant(answer.token);
   }
 
-  /** One round trip (with `WAIT` in the same pipeline when replicas exist). */
+  /** One round trip, with `WAIT` in the same pipeline when replicas exist (a grant is then acknowledged). */
   private async take(ref: HoldRef, wait: boolean): Promise<LockAnswer> {
     const keys = this.host.keys.lockFamily(ref.name);
-    const session = this.host.channel;
-    const args = [ref.holder, flag(ref.shared), this.host.leaseMs, wait ? '1' : '0', this.host.leaseMs, session];
-    if (this.host.replicas === 0) return lockAnswer(await acquireScript.run(this.host.client(), keys, args));
-    const pipeline = this.host.client().pipeline();
-    acquireScript.run(pipeline, keys, args);
-    pipeline.wait(this.host.replicas, this.host.waitTimeoutMs);
-    const results = (await pipeline.exec()) ?? [];
-    if (results[0]?.[0]) throw results[0][0];
-    return lockAnswer(results[0]?.[1]);
+    const args = [
+      ref.holder,
+      flag(ref.shared),
+      this.host.leaseMs,
+      wait ? '1' : '0',
+      this.host.leaseMs,
+      this.host.channel,
+    ];
+    const reply = await runAcknowledged(
+      this.host.client(),
+      this.host.replicas,
+      this.host.waitTimeoutMs,
+      (target) => acquireScript.run(target, keys, args),
+      `acquire lock ${ref.name}`,
+      async (answer) => Number(answer) > 0 && this.lockCall(this.host.client(), releaseScript, ref),
+    );
+    return lockAnswer(reply);
   }
 
   /**
@@ -140,7 +149,16 @@ export class RedisLocks {
     this.forget(holder);
     const since = performance.now();
     try {
-      const token = Number(await this.lockCall(this.host.client(), confirmScript, ref));
+      const token = Number(
+        await runAcknowledged(
+          this.host.client(),
+          this.host.replicas,
+          this.host.waitTimeoutMs,
+          (target) => this.lockCall(target, confirmScript, ref),
+          `acquire lock ${ref.name}`,
+          async (answer) => Number(answer) > 0 && this.lockCall(this.host.client(), releaseScript, ref),
+        ),
+      );
       if (token > 0) this.host.events()?.granted(ref, this.grant(token), since);
       else await this.requeue(ref);
     } catch {
