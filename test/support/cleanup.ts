@@ -1,10 +1,31 @@
 /**
  * Run after each test file (vitest `setupFiles`): delete the Redis keys of the
- * namespaces this file handed out, so runs leave nothing behind. Only those
- * namespaces: a run beside this one keeps its keys.
+ * namespaces and drop the PostgreSQL schemas this file handed out, so runs
+ * leave nothing behind. Only those: a run beside this one keeps its own.
  */
 import { afterAll } from 'vitest';
-import { testNamespaces } from './drivers.js';
+import { testNamespaces, testSchemas } from './drivers.js';
+
+afterAll(async () => {
+  if (testSchemas.size === 0) return;
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({
+    connectionString: 'postgresql://root@127.0.0.1:5432/test',
+    connectionTimeoutMillis: 2_000,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    // A coordinator a test left running (a killed child's backend) must not hold the drop up for long.
+    await client.query("SET lock_timeout = '5s'");
+    for (const schema of testSchemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    testSchemas.clear();
+  } catch {
+    // No PostgreSQL: nothing was written there.
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+});
 
 afterAll(async () => {
   if (testNamespaces.size === 0) return;

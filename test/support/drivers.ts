@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Characteristic } from '../../lib/index.js';
-import { REDIS, serverInUse } from './servers.js';
+import { POSTGRES, REDIS, serverInUse } from './servers.js';
 
 /** A backend the conformance suite runs against. */
 export interface DriverUnderTest {
@@ -87,8 +87,41 @@ export function testNamespace(): string {
   return namespace;
 }
 
+/**
+ * PostgreSQL at 127.0.0.1:5432 (database test, trust auth). Each test gets a
+ * schema of its own, created by the driver at start(); `test/support/cleanup.ts`
+ * drops them after each file.
+ */
+export const postgresDriver: ConformanceDriver = {
+  name: 'postgresql',
+  url: 'postgresql://root@127.0.0.1:5432/test',
+  crossProcess: true,
+  isolatedUrl: () => `postgresql://root@127.0.0.1:5432/test?schema=${testSchema()}`,
+  characteristics: [
+    Characteristic.DistributedAcrossThreads,
+    Characteristic.DistributedAcrossProcesses,
+    Characteristic.DistributedAcrossHosts,
+    Characteristic.NonTimeoutBased,
+  ],
+  requiresBeating: true,
+};
+
+/** PostgreSQL schemas handed out in this test file, for `test/support/cleanup.ts`. */
+export const testSchemas = new Set<string>();
+
+/** A schema name no other test uses (lower case, as the driver requires). */
+export function testSchema(): string {
+  const schema = `nctest_${randomUUID().replace(/-/g, '')}`;
+  testSchemas.add(schema);
+  return schema;
+}
+
 /** Every driver the conformance suite runs on: memory:// always, the network drivers where their server is. */
-export const drivers: ConformanceDriver[] = [memoryDriver, ...((await serverInUse(REDIS)) ? [redisDriver] : [])];
+export const drivers: ConformanceDriver[] = [
+  memoryDriver,
+  ...((await serverInUse(REDIS)) ? [redisDriver] : []),
+  ...((await serverInUse(POSTGRES)) ? [postgresDriver] : []),
+];
 
 /** A unique id, so runs and tests never collide on a shared backend. */
 export function uid(prefix = 'id'): string {

@@ -1,0 +1,618 @@
+import { performance } from 'node:perf_hooks';
+import type { Client, Notification } from 'pg';
+import type {
+  Backend,
+  BackendEvents,
+  BeatReport,
+  BeatRequest,
+  Grant,
+  HoldRef,
+  LockRequest,
+  SessionSnapshot,
+} from '../../core/backend.js';
+import type { StoredMember } from '../../core/coordinator-options.js';
+import {
+  CoordinationError,
+  GroupAlreadyExistError,
+  GroupNotCreatedError,
+  GroupNotEmptyError,
+  MemberAlreadyExistError,
+  MemberNotJoinedError,
+} from '../../core/errors.js';
+import { LockKeys, newSessionKey } from './lock-keys.js';
+import {
+  ensureSchema,
+  isConnectionError,
+  isTimeoutError,
+  openClient,
+  PostgresConnectionDown,
+} from './postgres-connection.js';
+import type { PostgresSettings } from './postgres-options.js';
+import { SchemaNames } from './schema-names.js';
+import {
+  acquireStatement,
+  beatStatement,
+  breakLockStatement,
+  closeSessionStatement,
+  createGroupStatement,
+  deleteGroupStatement,
+  electStatement,
+  getGroupsStatement,
+  getLeaderStatement,
+  getMembersStatement,
+  getMemberStatement,
+  isHeldStatement,
+  joinGroupStatement,
+  leaveGroupStatement,
+  letGoLeaderStatement,
+  membersWithCapabilitiesStatement,
+  openSessionStatement,
+  pingStatement,
+  releaseStatement,
+  sessionCheckStatement,
+  settleStatement,
+  type SqlStatement,
+  standDownStatement,
+  tryGrantsStatement,
+  updateCapabilitiesStatement,
+  waitReleasedStatement,
+  withdrawStatement,
+} from './sql/index.js';
+
+/**
+ * How often queued requests look again while any wait: a holder that dies
+ * frees its advisory lock at once but notifies nobody (docs/postgresql.md).
+ */
+export const WAITER_POLL_MS = 500;
+/** How long break() waits for the broken sessions to let go of the lock. */
+const BREAK_WAIT_MS = 2_000;
+/** Beats collect dead sessions' rows at most this often. */
+const GC_INTERVAL_MS = 10_000;
+
+const text = (value: bigint): string => value.toString();
+
+/**
+ * The driver port on PostgreSQL (docs/postgresql.md). One connection per
+ * coordinator holds every session-level advisory lock — the session's own
+ * key (its liveness), leaderships, lock holds — runs every statement and
+ * LISTENs. Blocked acquirers take no connection: they wait in a queue table
+ * and are woken by NOTIFY on their session's channel. Each port call is one
+ * round trip (one statement or one function call).
+ */
+export class PostgresDriver implements Backend {
+  readonly leaseMs = undefined;
+  readonly beatIntervalMs: number;
+  readonly commandTimeoutMs: number;
+  readonly secrets: readonly string[];
+  readonly membershipPushes: { fallbackMs: number };
+  private readonly names: SchemaNames;
+  private readonly keys: LockKeys;
+  private client: Client | undefined;
+  private events: BackendEvents | undefined;
+  private sessionKey = 0n;
+  private closing = false;
+  /** Set by a reconnect: the next beat reports `lapsed`, so groups lost meanwhile are rejoined. */
+  private reconnected = false;
+  /** Queued requests waiting for their grant, by holder. */
+  private readonly queued = new Map<string, HoldRef>();
+  private readonly pendingChecks = new Set<string>();
+  private checkScheduled = false;
+  private poll: NodeJS.Timeout | undefined;
+  /** Watched groups by their tag in events payloads. */
+  private watched = new Map<string, string>();
+  private listeningEvents = false;
+  /** Groups this session led at the last election (to let go of a group another member deleted). */
+  private readonly leading = new Set<string>();
+  private lastGc = 0;
+
+  constructor(
+    private readonly settings: PostgresSettings,
+    private readonly memberId: string,
+  ) {
+    this.beatIntervalMs = Math.min(settings.membershipTimeoutMs, settings.lockTimeoutMs) / 2;
+    this.commandTimeoutMs = settings.commandTimeoutMs;
+    this.secrets = settings.password ? [settings.password] : [];
+    this.names = new SchemaNames(settings.schema, settings.tablePrefix);
+    this.keys = new LockKeys(settings.namespace, settings.lockKeyStyle);
+    this.membershipPushes = { fallbackMs: Math.min(1_000, this.beatIntervalMs) };
+  }
+
+  /** This session's advisory key (tests look it up in pg_locks). */
+  get session(): bigint {
+    return this.sessionKey;
+  }
+
+  // ---- Session -------------------------------------------------------------------
+
+  async connect(events: BackendEvents): Promise<void> {
+    this.closing = false;
+    this.reconnected = false;
+    this.queued.clear();
+    this.leading.clear();
+    this.watched.clear();
+    this.sessionKey = newSessionKey();
+    this.lastGc = Date.now();
+    this.events = events;
+    try {
+      await this.open(false);
+    } catch (error) {
+      this.events = undefined;
+      throw error;
+    }
+  }
+
+  /** Connect, create the schema if needed, open (or reopen) the session and LISTEN. */
+  private async open(reopen: boolean): Promise<void> {
+    const client = await openClient(this.settings);
+    try {
+      await ensureSchema(client, this.names);
+      let pid: number | null = null;
+      for (let attempt = 0; pid === null; attempt++) {
+        if (attempt === 5) throw new CoordinationError('Could not take a session key');
+        const { rows } = await client.query<{ pid: number | null }>(
+          this.statement(openSessionStatement, [
+            text(this.sessionKey),
+            this.memberId,
+            this.settings.membershipTimeoutMs,
+            reopen,
+          ]),
+        );
+        pid = rows[0]!.pid;
+        // The old connection's backend still holds the key (a half-open socket): start afresh under a new one.
+        if (pid === null) this.sessionKey = newSessionKey();
+      }
+      const { rows } = await client.query<{ pid: number; held: boolean }>(
+        this.statement(sessionCheckStatement, [text(this.sessionKey)]),
+      );
+      if (rows[0]!.pid !== pid || !rows[0]!.held) {
+        throw new CoordinationError(
+          'postgresql:// needs session-level advisory locks, but consecutive statements ran on different server ' +
+            'sessions: this looks like a transaction-mode pooler (e.g. PgBouncer with pool_mode=transaction). ' +
+            'Connect to PostgreSQL directly or through a session-mode pool.',
+        );
+      }
+      await client.query(`LISTEN "${SchemaNames.sessionChannel(this.sessionKey)}"`);
+      this.listeningEvents = this.watched.size > 0;
+      if (this.listeningEvents) await client.query(`LISTEN "${this.names.eventsChannel}"`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    client.on('notification', (message) => this.onNotification(message));
+    client.on('end', () => this.connectionEnded(client));
+    this.client = client;
+  }
+
+  private connectionEnded(client: Client): void {
+    if (client !== this.client) return;
+    this.client = undefined;
+    if (this.closing) return;
+    this.stopPoll();
+    this.leading.clear();
+    this.events?.connectionLost();
+    void this.reconnect();
+  }
+
+  /** Reconnect with backoff (50 ms doubling to 2 s), then tell the core, which beats at once. */
+  private async reconnect(): Promise<void> {
+    for (let attempt = 0; !this.closing; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 2_000)));
+      if (this.closing) return;
+      try {
+        await this.open(true);
+      } catch {
+        continue;
+      }
+      if (this.closing) {
+        const client = this.client;
+        this.client = undefined;
+        await client?.end().catch(() => undefined);
+        return;
+      }
+      this.reconnected = true;
+      if (this.queued.size > 0) this.startPoll();
+      this.events?.connectionRestored();
+      return;
+    }
+  }
+
+  async disconnect(snapshot: SessionSnapshot): Promise<void> {
+    this.closing = true;
+    this.stopPoll();
+    this.queued.clear();
+    this.leading.clear();
+    const client = this.client;
+    try {
+      await this.query(closeSessionStatement, [text(this.sessionKey), this.memberId, null]);
+      await this.query(closeSessionStatement, [text(this.sessionKey), this.memberId, [...snapshot.groups.keys()]]);
+    } finally {
+      this.client = undefined;
+      this.events = undefined;
+      await client?.end().catch(() => undefined);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.query(pingStatement, []);
+  }
+
+  async beat(request: BeatRequest): Promise<BeatReport> {
+    const holdKeys = request.holds.map((ref) => this.keys.lock(ref.name));
+    const lockKeys = [
+      ...holdKeys,
+      ...request.waiters.map((ref) => this.keys.lock(ref.name)),
+      ...request.abandonedHolds.map((ref) => this.keys.lock(ref.name)),
+    ];
+    const gc = request.liveness && Date.now() - this.lastGc >= GC_INTERVAL_MS;
+    const [row] = await this.query<{
+      lapsed: boolean;
+      missing_groups: string[];
+      lost_holds: string[];
+      lost_leaderships: string[];
+      granted: string[];
+      fences: string[];
+      requeue: string[];
+    }>(beatStatement, [
+      text(this.sessionKey),
+      this.memberId,
+      this.settings.membershipTimeoutMs,
+      request.liveness,
+      gc,
+      [...request.groups.keys()],
+      request.holds.map((ref) => ref.holder),
+      holdKeys.map(text),
+      request.holds.map((ref) => ref.shared),
+      request.leaderships,
+      request.leaderships.map((groupId) => text(this.keys.leader(groupId))),
+      request.waiters.map((ref) => ref.holder),
+      request.abandonedHolds.map((ref) => ref.holder),
+      request.abandonedLeaderships,
+      request.abandonedLeaderships.map((groupId) => text(this.keys.leader(groupId))),
+      lockKeys.map(text),
+    ]);
+    if (gc) this.lastGc = Date.now();
+    let reconnected = false;
+    if (request.liveness) {
+      reconnected = this.reconnected;
+      this.reconnected = false;
+    }
+    for (const groupId of row!.lost_leaderships) this.leading.delete(groupId);
+    const report: BeatReport = {
+      lapsed: row!.lapsed || reconnected,
+      missingGroups: row!.missing_groups,
+      lostHolds: row!.lost_holds,
+      lostLeaderships: row!.lost_leaderships,
+      grants: [],
+    };
+    const waiters = new Map(request.waiters.map((ref) => [ref.holder, ref]));
+    row!.granted.forEach((holder, i) => {
+      const ref = waiters.get(holder);
+      if (!ref) return;
+      this.forget(holder);
+      report.grants.push({ ref, grant: this.grant(BigInt(row!.fences[i]!)) });
+    });
+    for (const holder of row!.requeue) {
+      const ref = waiters.get(holder);
+      if (ref) void this.requeue(ref);
+    }
+    return report;
+  }
+
+  // ---- Groups and members ----------------------------------------------------------
+
+  async createGroup(groupId: string): Promise<void> {
+    const client = this.connected();
+    const result = await client.query(this.statement(createGroupStatement, [groupId]));
+    if (result.rowCount === 0) throw new GroupAlreadyExistError(groupId);
+  }
+
+  async getGroups(): Promise<string[]> {
+    return (await this.query<{ group_id: string }>(getGroupsStatement, [])).map((row) => row.group_id);
+  }
+
+  async joinGroup(groupId: string, capabilities: Uint8Array): Promise<void> {
+    const [row] = await this.query<{ answer: number }>(joinGroupStatement, [
+      groupId,
+      this.memberId,
+      text(this.sessionKey),
+      Buffer.from(capabilities.buffer, capabilities.byteOffset, capabilities.byteLength),
+    ]);
+    if (row!.answer === -1) throw new GroupNotCreatedError(groupId);
+    if (row!.answer === -3) throw new MemberAlreadyExistError(groupId, this.memberId);
+  }
+
+  async leaveGroup(groupId: string): Promise<void> {
+    const [row] = await this.query<{ answer: number }>(leaveGroupStatement, [groupId, this.memberId]);
+    if (row!.answer === -1) throw new GroupNotCreatedError(groupId);
+    if (row!.answer === -2) throw new MemberNotJoinedError(groupId, this.memberId);
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    const [row] = await this.query<{ answer: number }>(deleteGroupStatement, [
+      text(this.sessionKey),
+      groupId,
+      text(this.keys.leader(groupId)),
+    ]);
+    if (row!.answer === -1) throw new GroupNotCreatedError(groupId);
+    if (row!.answer === -3) throw new GroupNotEmptyError(groupId);
+    this.leading.delete(groupId);
+  }
+
+  async getMembers(groupIds: readonly string[]): Promise<Map<string, Set<string> | null>> {
+    const rows = await this.query<{ group_id: string; found: boolean; members: string[] }>(getMembersStatement, [
+      [...groupIds],
+    ]);
+    const found = new Map(rows.map((row) => [row.group_id, row.found ? new Set(row.members) : null]));
+    return new Map(groupIds.map((groupId) => [groupId, found.get(groupId) ?? null]));
+  }
+
+  async getMembersWithCapabilities(groupId: string): Promise<Map<string, Uint8Array>> {
+    const rows = await this.query<{ found: boolean; member_id: string | null; capabilities: Buffer | null }>(
+      membersWithCapabilitiesStatement,
+      [groupId],
+    );
+    if (!rows[0]?.found) throw new GroupNotCreatedError(groupId);
+    const members = new Map<string, Uint8Array>();
+    for (const row of rows) {
+      if (row.member_id !== null) members.set(row.member_id, new Uint8Array(row.capabilities!));
+    }
+    return members;
+  }
+
+  async getMember(groupId: string, memberId: string): Promise<StoredMember> {
+    const [row] = await this.query<{
+      found: boolean;
+      capabilities: Buffer | null;
+      created_at: Date | null;
+      updated_at: Date | null;
+    }>(getMemberStatement, [groupId, memberId]);
+    if (!row?.found) throw new GroupNotCreatedError(groupId);
+    if (row.capabilities === null) throw new MemberNotJoinedError(groupId, memberId);
+    return {
+      capabilities: new Uint8Array(row.capabilities),
+      createdAt: row.created_at!,
+      updatedAt: row.updated_at!,
+    };
+  }
+
+  async updateCapabilities(groupId: string, capabilities: Uint8Array): Promise<void> {
+    const [row] = await this.query<{ found: boolean; updated: boolean }>(updateCapabilitiesStatement, [
+      groupId,
+      this.memberId,
+      Buffer.from(capabilities.buffer, capabilities.byteOffset, capabilities.byteLength),
+    ]);
+    if (!row!.found) throw new GroupNotCreatedError(groupId);
+    if (!row!.updated) throw new MemberNotJoinedError(groupId, this.memberId);
+  }
+
+  // ---- Leadership and watching -------------------------------------------------------
+
+  async getLeader(groupId: string): Promise<string | null> {
+    const [row] = await this.query<{ found: boolean; leader: string | null }>(getLeaderStatement, [groupId]);
+    if (!row!.found) throw new GroupNotCreatedError(groupId);
+    return row!.leader;
+  }
+
+  async elect(groupIds: readonly string[]): Promise<Set<string>> {
+    const [row] = await this.query<{ led: string[] }>(electStatement, [
+      text(this.sessionKey),
+      this.memberId,
+      [...groupIds],
+      groupIds.map((groupId) => text(this.keys.leader(groupId))),
+    ]);
+    const led = new Set(row!.led);
+    for (const groupId of groupIds) {
+      if (led.has(groupId)) this.leading.add(groupId);
+      else this.leading.delete(groupId);
+    }
+    return led;
+  }
+
+  async standDown(groupId: string): Promise<boolean> {
+    const [row] = await this.query<{ answer: number }>(standDownStatement, [
+      text(this.sessionKey),
+      groupId,
+      text(this.keys.leader(groupId)),
+    ]);
+    this.leading.delete(groupId);
+    if (row!.answer === -1) throw new GroupNotCreatedError(groupId);
+    return row!.answer === 1;
+  }
+
+  async watch(groupIds: ReadonlySet<string>): Promise<void> {
+    this.watched = new Map([...groupIds].map((groupId) => [SchemaNames.groupTag(groupId), groupId]));
+    const listen = groupIds.size > 0;
+    if (listen === this.listeningEvents) return;
+    const client = this.connected();
+    await client.query(`${listen ? 'LISTEN' : 'UNLISTEN'} "${this.names.eventsChannel}"`);
+    this.listeningEvents = listen;
+  }
+
+  private onNotification({ channel, payload = '' }: Notification): void {
+    const events = this.events;
+    if (!events) return;
+    if (channel === this.names.eventsChannel) {
+      const groupId = this.watched.get(payload.slice(1));
+      if (groupId === undefined) return;
+      if (payload[0] === 'l') events.leaderGone(groupId);
+      else events.membersChanged(groupId);
+      if (payload[0] === 'd' && this.leading.delete(groupId)) void this.leadershipDeleted(groupId);
+      return;
+    }
+    if (payload[0] === 'w') {
+      const holder = payload.slice(1);
+      if (this.queued.has(holder)) this.check(holder);
+    } else if (payload[0] === 'b') {
+      const space = payload.indexOf(' ');
+      void this.broken(payload.slice(space + 1), BigInt(payload.slice(2, space)), payload[1] === '1');
+    }
+  }
+
+  /** Another member deleted a group we led: let go of its leadership key, then tell the core. */
+  private async leadershipDeleted(groupId: string): Promise<void> {
+    this.events?.leadershipLost(groupId);
+    await this.query(letGoLeaderStatement, [text(this.sessionKey), groupId, text(this.keys.leader(groupId))]).catch(
+      () => undefined,
+    ); // the next election or beat lets go
+  }
+
+  /** Another session broke our hold: only we can unlock our advisory lock, and the breaker waits for it. */
+  private async broken(holder: string, key: bigint, shared: boolean): Promise<void> {
+    this.events?.holdLost(holder);
+    await this.query(settleStatement, [text(this.sessionKey), text(key), shared]).catch(() => undefined);
+  }
+
+  // ---- Locks ---------------------------------------------------------------------------
+
+  async acquire(request: LockRequest): Promise<Grant | 'queued' | null> {
+    const ref: HoldRef = { name: request.name, holder: request.holder, shared: request.shared };
+    // Known before the request goes out: a wake-up may arrive before the answer is read.
+    if (request.wait) this.queued.set(ref.holder, ref);
+    let fence: bigint;
+    try {
+      const [row] = await this.query<{ fence: string }>(acquireStatement, [
+        text(this.sessionKey),
+        ref.holder,
+        text(this.keys.lock(ref.name)),
+        ref.name,
+        ref.shared,
+        request.wait,
+      ]);
+      fence = BigInt(row!.fence);
+    } catch (error) {
+      this.forget(ref.holder);
+      throw error;
+    }
+    if (fence === 0n) {
+      this.startPoll();
+      return 'queued';
+    }
+    this.forget(ref.holder);
+    return fence > 0n ? this.grant(fence) : null;
+  }
+
+  /** Look again for `holder` soon; every look due at once goes in one round trip. */
+  private check(holder: string): void {
+    this.pendingChecks.add(holder);
+    if (this.checkScheduled) return;
+    this.checkScheduled = true;
+    setImmediate(() => void this.runChecks());
+  }
+
+  private async runChecks(): Promise<void> {
+    this.checkScheduled = false;
+    const refs = [...this.pendingChecks].map((holder) => this.queued.get(holder)).filter((ref) => ref !== undefined);
+    this.pendingChecks.clear();
+    if (refs.length === 0 || !this.client) return;
+    const since = performance.now();
+    let rows: { holder: string; fence: string }[];
+    try {
+      rows = await this.query(tryGrantsStatement, [
+        text(this.sessionKey),
+        refs.map((ref) => ref.holder),
+        refs.map((ref) => text(this.keys.lock(ref.name))),
+      ]);
+    } catch {
+      return; // the poll and the beat look again
+    }
+    for (const row of rows) {
+      const ref = this.queued.get(row.holder);
+      if (!ref) continue; // withdrawn meanwhile: the withdrawal hands any grant back
+      const fence = BigInt(row.fence);
+      if (fence > 0n) {
+        this.forget(row.holder);
+        this.events?.granted(ref, this.grant(fence), since);
+      } else if (fence < 0n) {
+        this.forget(row.holder);
+        void this.requeue(ref);
+      }
+    }
+  }
+
+  /** While any request waits, look at all of them every `WAITER_POLL_MS` (a dead holder notifies nobody). */
+  private startPoll(): void {
+    if (this.poll) return;
+    this.poll = setInterval(() => {
+      if (this.queued.size === 0) return this.stopPoll();
+      for (const holder of this.queued.keys()) this.check(holder);
+    }, WAITER_POLL_MS);
+    this.poll.unref();
+  }
+
+  private stopPoll(): void {
+    clearInterval(this.poll);
+    this.poll = undefined;
+  }
+
+  /** The request lost its place (its connection dropped): queue again, at the back. */
+  private async requeue(ref: HoldRef): Promise<void> {
+    try {
+      const since = performance.now();
+      const answer = await this.acquire({ ...ref, wait: true });
+      if (answer !== null && answer !== 'queued') this.events?.granted(ref, answer, since);
+    } catch {
+      // The next beat reports the waiter again.
+    }
+  }
+
+  private forget(holder: string): void {
+    this.queued.delete(holder);
+    this.pendingChecks.delete(holder);
+  }
+
+  async withdraw(ref: HoldRef): Promise<Grant | null> {
+    this.forget(ref.holder);
+    const [row] = await this.query<{ fence: string }>(withdrawStatement, [text(this.sessionKey), ref.holder]);
+    const fence = BigInt(row!.fence);
+    return fence > 0n ? this.grant(fence) : null;
+  }
+
+  async release(ref: HoldRef): Promise<boolean> {
+    const [row] = await this.query<{ released: boolean }>(releaseStatement, [text(this.sessionKey), ref.holder]);
+    return row!.released;
+  }
+
+  async isHeld(ref: HoldRef): Promise<boolean> {
+    const [row] = await this.query<{ held: boolean }>(isHeldStatement, [text(this.sessionKey), ref.holder, ref.shared]);
+    return row!.held;
+  }
+
+  async breakLock(name: string): Promise<boolean> {
+    const key = text(this.keys.lock(name));
+    const [row] = await this.query<{ was_held: boolean; own: string[]; others: string[] }>(breakLockStatement, [
+      text(this.sessionKey),
+      key,
+    ]);
+    for (const holder of row!.own) this.events?.holdLost(holder);
+    if (row!.others.length > 0) await this.query(waitReleasedStatement, [key, row!.others, BREAK_WAIT_MS]);
+    return row!.was_held;
+  }
+
+  isConnectionError(error: unknown): boolean {
+    return isConnectionError(error);
+  }
+
+  isTimeoutError(error: unknown): boolean {
+    return isTimeoutError(error);
+  }
+
+  // ---- Helpers -------------------------------------------------------------------------
+
+  private statement(statement: SqlStatement, values: unknown[]) {
+    return { name: statement.name, text: statement.text(this.names), values };
+  }
+
+  private async query<R>(statement: SqlStatement, values: unknown[]): Promise<R[]> {
+    const result = await this.connected().query(this.statement(statement, values));
+    return result.rows as R[];
+  }
+
+  private grant(fence: bigint): Grant {
+    return { fence, leaseMs: undefined };
+  }
+
+  private connected(): Client {
+    if (!this.client) throw new PostgresConnectionDown('The PostgreSQL session is not connected');
+    return this.client;
+  }
+}

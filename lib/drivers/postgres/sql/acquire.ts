@@ -1,0 +1,44 @@
+import type { SqlDefinition, SqlStatement } from './statement.js';
+
+/**
+ * Take lock `k` for `p_holder` at once, or (with `p_wait`) join its queue.
+ * A newcomer takes the lock only when no live waiter is queued: waiters are
+ * served in arrival order. The fencing token comes from the one sequence,
+ * in the same statement. Answers the token, 0 (queued) or −1 (refused).
+ */
+export const acquireFunction: SqlDefinition = {
+  create: (n) => `
+CREATE OR REPLACE FUNCTION ${n.t('acquire')}(
+  p_session bigint, p_holder text, k bigint, p_name text, is_shared boolean, p_wait boolean) RETURNS bigint
+LANGUAGE plpgsql AS $fn$
+DECLARE v_fence bigint;
+BEGIN
+  PERFORM ${n.t('mutex')}(ARRAY[k]);
+  IF EXISTS (SELECT 1 FROM ${n.t('waiters')} WHERE lock_key = k) THEN
+    -- Waiters of sessions that died are skipped for good; the new head may go now.
+    DELETE FROM ${n.t('waiters')}
+    WHERE lock_key = k AND session_key NOT IN (SELECT session_key FROM ${n.t('live_sessions')});
+    IF FOUND THEN
+      PERFORM ${n.t('wake')}(k);
+    END IF;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM ${n.t('waiters')} WHERE lock_key = k) AND ${n.t('take')}(p_session, k, is_shared) THEN
+    v_fence := nextval('${n.t('fence')}');
+    INSERT INTO ${n.t('holds')} (session_key, holder, lock_key, lock_name, shared, fence)
+    VALUES (p_session, p_holder, k, p_name, is_shared, v_fence);
+    RETURN v_fence;
+  END IF;
+  IF NOT p_wait THEN
+    RETURN -1;
+  END IF;
+  INSERT INTO ${n.t('waiters')} (session_key, holder, lock_key, lock_name, shared)
+  VALUES (p_session, p_holder, k, p_name, is_shared)
+  ON CONFLICT (session_key, holder) DO NOTHING;
+  RETURN 0;
+END $fn$;`,
+};
+
+export const acquireStatement: SqlStatement = {
+  name: 'nc_acquire',
+  text: (n) => `SELECT ${n.t('acquire')}($1, $2, $3, $4, $5, $6) AS fence`,
+};

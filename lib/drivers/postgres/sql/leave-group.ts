@@ -1,0 +1,25 @@
+import type { SqlDefinition, SqlStatement } from './statement.js';
+
+/** Leave and tell watchers: 1, −1 no group, −2 not in it. */
+export const leaveGroupFunction: SqlDefinition = {
+  create: (n) => `
+CREATE OR REPLACE FUNCTION ${n.t('leave_group')}(p_group text, p_member text) RETURNS integer
+LANGUAGE plpgsql AS $fn$
+BEGIN
+  PERFORM 1 FROM ${n.t('groups')} WHERE group_id = p_group;
+  IF NOT FOUND THEN
+    RETURN -1;
+  END IF;
+  DELETE FROM ${n.t('members')} WHERE group_id = p_group AND member_id = p_member;
+  IF NOT FOUND THEN
+    RETURN -2;
+  END IF;
+  PERFORM pg_notify('${n.eventsChannel}', 'm' || md5(p_group));
+  RETURN 1;
+END $fn$;`,
+};
+
+export const leaveGroupStatement: SqlStatement = {
+  name: 'nc_leave_group',
+  text: (n) => `SELECT ${n.t('leave_group')}($1, $2) AS answer`,
+};

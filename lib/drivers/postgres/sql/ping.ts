@@ -1,0 +1,3 @@
+import type { SqlStatement } from './statement.js';
+
+export const pingStatement: SqlStatement = { name: 'nc_ping', text: () => 'SELECT 1' };

@@ -1,0 +1,28 @@
+import type { SqlDefinition, SqlStatement } from './statement.js';
+
+/** End `p_holder`'s hold and wake the queue's head in the same round trip; false if it held nothing. */
+export const releaseFunction: SqlDefinition = {
+  create: (n) => `
+CREATE OR REPLACE FUNCTION ${n.t('release')}(p_session bigint, p_holder text) RETURNS boolean
+LANGUAGE plpgsql AS $fn$
+DECLARE h record;
+BEGIN
+  SELECT lock_key INTO h FROM ${n.t('holds')} WHERE session_key = p_session AND holder = p_holder;
+  IF NOT FOUND THEN
+    RETURN false;
+  END IF;
+  PERFORM ${n.t('mutex')}(ARRAY[h.lock_key]);
+  DELETE FROM ${n.t('holds')} WHERE session_key = p_session AND holder = p_holder
+  RETURNING lock_key, shared INTO h;
+  IF NOT FOUND THEN
+    RETURN false;
+  END IF;
+  PERFORM ${n.t('settle')}(p_session, h.lock_key, h.shared);
+  RETURN true;
+END $fn$;`,
+};
+
+export const releaseStatement: SqlStatement = {
+  name: 'nc_release',
+  text: (n) => `SELECT ${n.t('release')}($1, $2) AS released`,
+};
