@@ -2,6 +2,22 @@ import type { ChainableCommander, Redis } from 'ioredis';
 
 type Arg = string | number | Buffer;
 
+// The scripts, one per file: group-*.ts (membership), leader-*.ts (leadership), lock-*.ts (locks).
+//
+// Groups and members in tooz's layout: the set `<ns>_groups`, one hash per
+// group (`__created__` → "1", member → msgpack capabilities), one beat key
+// per member. Join and update times live in our own hash beside it (tooz
+// ignores it). Every change is published on the group's events channel.
+// Errors come back as negative numbers: -1 no group, -2 member missing,
+// -3 group not empty (or, for a join, already a member).
+// A group's leadership is tooz's lock `leader_of_<group>`, so a Python tooz
+// candidate and a Node one exclude each other. Our token is
+// `<session>:<member>`, which lets `getLeader` name a Node leader (tooz's
+// tokens carry no member id).
+// The lock's operations, one atomic script each, all on the keys of
+// `RedisKeys.lockFamily()`. ARGV[1] is the handle's holder id (its token in
+// the tooz key), ARGV[2] '1' for a shared hold, ARGV[3] the lease in ms.
+
 /**
  * One Lua script, defined on each client as a command (`EVALSHA`, reloaded by
  * ioredis on `NOSCRIPT`), so it also works inside a pipeline.

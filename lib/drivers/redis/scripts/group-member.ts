@@ -1,0 +1,17 @@
+import { RedisScript } from './script.js';
+
+/**
+ * KEYS: group hash, info hash, the member's beat key. ARGV: member, self.
+ * -1 no group, -2 not a (live) member, else {capabilities, "created,updated"}.
+ */
+export const memberScript = new RedisScript(
+  'ncMember',
+  `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local capabilities = redis.call('HGET', KEYS[1], ARGV[1])
+if not capabilities then return -2 end
+local beat = redis.call('GET', KEYS[3])
+if ARGV[1] ~= ARGV[2] and (not beat or beat == '') then return -2 end
+return {capabilities, redis.call('HGET', KEYS[2], ARGV[1]) or ''}
+`,
+);

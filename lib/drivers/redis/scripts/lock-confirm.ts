@@ -1,0 +1,11 @@
+import { LOCK_PRELUDE } from './lock-prelude.js';
+import { RedisScript } from './script.js';
+
+/** A pushed grant: the token of the live hold with its lease renewed, or 0 when it is gone. */
+export const confirmScript = new RedisScript(
+  'ncLockConfirm',
+  `${LOCK_PRELUDE}
+settle()
+return confirm(ARGV[1], ARGV[2], tonumber(ARGV[3]))
+`,
+);
