@@ -104,7 +104,7 @@ export function postgresSettings(url: URL, options: CoordinatorOptions): Postgre
     throw new CoordinationError(`URL option lock_key_style=${style} must be wide or tooz`);
   }
   const schema = identifier('schema', query.get('schema') ?? 'public', 63, url);
-  // The longest table name we add to it is 12 characters (`_leadership`… see sql/tables.ts).
+  // Names we add to it are at most 23 characters (`collect_garbage`, `ddl_<12 hex>`): 63 in all.
   const tablePrefix = identifier('table_prefix', query.get('table_prefix') ?? 'coordination_', 40, url);
   const portText = query.get('port') ?? url.port;
   if (portText !== '' && !/^\d+$/.test(portText))
