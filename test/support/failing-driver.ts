@@ -2,17 +2,29 @@
  * A backend that fails on demand, for tests of what happens when the backend
  * errors, stops answering, is slow, misses a push or drops the connection,
  * without mocking the coordinator: the `failing://` scheme builds a
- * coordinator on the real memory:// driver wrapped in a `FaultyBackend`.
- * Only the backend misbehaves; everything above it is the real code.
+ * coordinator on the real memory:// driver wrapped in a `FaultyBackend`
+ * (`failing+redis://` and `failing+postgres://` wrap the real Redis and
+ * PostgreSQL drivers). Only the backend misbehaves; everything above it is
+ * the real code.
  *
  *   const url = failingUrl({ lock_timeout: 0.1 }); // a fresh backend
  *   …start an app or a coordinator on `url`…
  *   failing(app.get(Coordinator)).fail('beat', new Error('backend down'));
  */
 import { memoryDriver } from '../../lib/drivers/memory/index.js';
+import { PostgresDriver, postgresSettings } from '../../lib/drivers/postgres/index.js';
 import { RedisDriver, redisSettings } from '../../lib/drivers/redis/index.js';
 import { Characteristic, Coordinator, type CoordinatorOptions, registerDriver } from '../../lib/index.js';
-import { type DriverUnderTest, drivers, redisDriver, testNamespace, uid, withQuery } from './drivers.js';
+import {
+  type DriverUnderTest,
+  drivers,
+  postgresDriver,
+  redisDriver,
+  testNamespace,
+  testSchema,
+  uid,
+  withQuery,
+} from './drivers.js';
 import { FaultyBackend } from './faulty-backend.js';
 
 export const FAILING_SCHEME = 'failing';
@@ -76,6 +88,13 @@ registerDriver(`${FAILING_SCHEME}+redis`, (url, memberId, options) => {
   return new FailingCoordinator(faults, memberId, options, redisDriver.characteristics);
 });
 
+/** `failing+postgres://…` is `postgresql://…` behind a `FaultyBackend`: the same faults on the real PostgreSQL. */
+registerDriver(`${FAILING_SCHEME}+postgres`, (url, memberId, options) => {
+  const postgresUrl = new URL(url.href.replace(/^[^:]+:/, 'postgresql:'));
+  const faults = new FaultyBackend(new PostgresDriver(postgresSettings(postgresUrl, options), memberId));
+  return new FailingCoordinator(faults, memberId, options, postgresDriver.characteristics);
+});
+
 /** A fresh `failing://` backend (a memory:// one underneath), with query options. */
 export function failingUrl(query: Record<string, string | number> = {}): string {
   return withQuery(`${FAILING_SCHEME}://${uid('failing')}`, query);
@@ -105,8 +124,17 @@ export const failingRedisDriver: DriverUnderTest = {
   isolatedUrl: () => `${FAILING_SCHEME}+redis://127.0.0.1:6379/0?namespace=${testNamespace()}`,
 };
 
+/** `failing://` over PostgreSQL, each test in a schema of its own (dropped after the file). */
+export const failingPostgresDriver: DriverUnderTest = {
+  name: 'failing postgresql',
+  url: `${FAILING_SCHEME}+postgres://root@127.0.0.1:5432/test`,
+  crossProcess: true,
+  isolatedUrl: () => `${FAILING_SCHEME}+postgres://root@127.0.0.1:5432/test?schema=${testSchema()}`,
+};
+
 /** A failing variant of every driver under test: failure paths run per driver, not on memory:// alone. */
 export const failingDrivers: DriverUnderTest[] = [
   failingDriver,
   ...(drivers.includes(redisDriver) ? [failingRedisDriver] : []),
+  ...(drivers.includes(postgresDriver) ? [failingPostgresDriver] : []),
 ];
