@@ -44,6 +44,12 @@ export abstract class CoordinatorLifecycle {
     leadershipLost: (groupId) => this.events.next(new LeadershipLost(groupId, this.memberId)),
   });
   private readonly inFlight = new InFlight();
+  /**
+   * Groups being rejoined after an eviction, and when each rejoin last
+   * finished: a beat that overlaps one (its read predates the rejoin) must
+   * not take the group for left on purpose.
+   */
+  private readonly rejoins = new Map<string, number>();
   protected readonly partitioners = new Set<Partitioner>();
   protected readonly events = new Subject<CoordinationEvent>();
   private readonly heart = new Heart(
@@ -202,19 +208,21 @@ export abstract class CoordinatorLifecycle {
    * evicted from, with the same capabilities.
    */
   heartbeat(): Promise<number> {
-    return this.operation('heartbeat', {}, async () => {
-      const request = this.session.beatRequest();
-      const since = performance.now();
-      let report: BeatReport;
-      try {
-        report = await this.backend.beat(request);
-      } catch (error) {
-        this.session.beatFailed(request);
-        throw error;
-      }
-      await this.applyBeat(request, report, since);
-      return this.backend.beatIntervalMs;
-    });
+    return this.operation('heartbeat', {}, () => this.beatOnce());
+  }
+
+  private async beatOnce(): Promise<number> {
+    const request = this.session.beatRequest();
+    const since = performance.now();
+    let report: BeatReport;
+    try {
+      report = await this.backend.beat(request);
+    } catch (error) {
+      this.session.beatFailed(request);
+      throw error;
+    }
+    await this.applyBeat(request, report, since);
+    return this.backend.beatIntervalMs;
   }
 
   private async applyBeat(request: BeatRequest, report: BeatReport, since: number): Promise<void> {
@@ -225,10 +233,14 @@ export abstract class CoordinatorLifecycle {
     const failures: unknown[] = [];
     for (const groupId of report.missingGroups) {
       const capabilities = request.groups.get(groupId);
+      const rejoined = this.rejoins.get(groupId);
+      // Read before another beat's rejoin of it finished: that beat's word counts, not this one's.
+      if (rejoined !== undefined && (rejoined === Infinity || rejoined >= since)) continue;
       if (!report.lapsed || capabilities === undefined) {
         this.session.groups.delete(groupId); // left through a twin, or deleted: stays left
         continue;
       }
+      this.rejoins.set(groupId, Infinity);
       try {
         await this.backend.joinGroup(groupId, capabilities);
         this.logger.warn(
@@ -238,6 +250,8 @@ export abstract class CoordinatorLifecycle {
         if (error instanceof MemberAlreadyExistError) continue;
         if (error instanceof GroupNotCreatedError) this.session.groups.delete(groupId);
         else failures.push(error);
+      } finally {
+        this.rejoins.set(groupId, performance.now());
       }
     }
     if (failures.length > 0) throw failures[0];

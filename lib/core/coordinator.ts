@@ -1,7 +1,7 @@
 import { assertWeight } from '../hashring/hash-ring.js';
 import { Partitioner } from '../hashring/partitioner.js';
 import { type Capabilities, decodeCapabilities, encodeCapabilities } from './capabilities.js';
-import { CoordinationError, GroupAlreadyExistError, GroupNotCreatedError } from './errors.js';
+import { CoordinationError, GroupAlreadyExistError, GroupNotCreatedError, MemberNotJoinedError } from './errors.js';
 import type { LeaderElected, MemberJoinedGroup, MemberLeftGroup } from './events.js';
 import type { MemberInfo, PartitionOptions, WatchCallback } from './coordinator-options.js';
 import { CoordinatorLifecycle } from './coordinator-lifecycle.js';
@@ -78,7 +78,15 @@ export abstract class Coordinator extends CoordinatorLifecycle {
   leaveGroup(groupId: string): Promise<void> {
     assertId(groupId, 'groupId');
     return this.operation('leaveGroup', { groupId }, async () => {
-      await this.backend.leaveGroup(groupId);
+      try {
+        await this.backend.leaveGroup(groupId);
+      } catch (error) {
+        // Already out (evicted, not noticed yet) or the group is gone: left all the same, never rejoined.
+        if (error instanceof MemberNotJoinedError || error instanceof GroupNotCreatedError) {
+          this.session.groups.delete(groupId);
+        }
+        throw error;
+      }
       this.session.groups.delete(groupId);
     });
   }

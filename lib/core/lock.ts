@@ -44,7 +44,12 @@ export class Lock {
   /** Set by each successful acquire: greater than every token issued before for this name. */
   fencingToken: bigint | null = null;
   /** Unique per handle: two handles on one name exclude each other. */
-  readonly #ref: { exclusive: HoldRef; shared: HoldRef };
+  readonly #handle = randomUUID();
+  /**
+   * Each acquisition gets a holder id of its own (`<handle>.<n>`), so a
+   * stale "let go" of an earlier hold can never match a newer one.
+   */
+  #acquisitions = 0;
   #hold: { ref: HoldRef; controller: AbortController } | null = null;
   #acquiring = false;
 
@@ -52,10 +57,7 @@ export class Lock {
   constructor(
     readonly name: string,
     private readonly host: LockHost,
-  ) {
-    const holder = randomUUID();
-    this.#ref = { exclusive: { name, holder, shared: false }, shared: { name, holder, shared: true } };
-  }
+  ) {}
 
   /** Whether this handle believes it holds the lock (no round trip; see `isStillOwner()`). */
   get isHeld(): boolean {
@@ -76,7 +78,11 @@ export class Lock {
       throw new TypeError(`signal for lock ${this.name} must be an AbortSignal`);
     }
     const boundedMs = timeoutMs !== undefined && timeoutMs < MAX_TIMER_MS ? timeoutMs : undefined;
-    const ref = shared ? this.#ref.shared : this.#ref.exclusive;
+    const ref: HoldRef = {
+      name: this.name,
+      holder: `${this.#handle}.${++this.#acquisitions}`,
+      shared: Boolean(shared),
+    };
     return this.host.operation(`acquire lock ${this.name}`, this.context, () =>
       this.#acquire(ref, Boolean(blocking) && boundedMs !== 0, boundedMs, signal),
     );

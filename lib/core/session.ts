@@ -125,6 +125,8 @@ export class Session {
 
   /** Won or kept at `since` (taken before the request) for `leaseMs`. */
   leadershipRenewed(groupId: string, since: number, leaseMs: number | undefined): void {
+    // Won again after a local loss: the pending "let go" of the old one must not give up the new one.
+    this.abandonedLeaderships = this.abandonedLeaderships.filter((pending) => pending !== groupId);
     const deadline = leaseMs === undefined ? Infinity : since + leaseMs;
     this.leaderships.set(groupId, deadline);
     this.scheduleAt(deadline);

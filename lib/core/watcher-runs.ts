@@ -115,6 +115,8 @@ export class WatcherRuns {
     }
     // Only the backend phase counts as in flight: stop() waits for it, never for user callbacks.
     const observed = this.host.operation(operation, {}, () => this.serially(() => this.observe(operation, members)));
+    // Handled through `delivered`; until the earlier deliveries finish, this keeps a refusal from being "unhandled".
+    observed.catch(() => undefined);
     const delivered = this.deliveryQueue.then(() => observed).then((found) => this.deliver(found));
     this.deliveryQueue = delivered.catch(() => undefined);
     return withTimeout(delivered, timeoutMs, operation);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Client } from 'pg';
 import { CoordinationError, CoordinatorConnectionError } from '../../core/errors.js';
 import type { PostgresSettings } from './postgres-options.js';
@@ -34,6 +35,7 @@ export async function openClient(settings: PostgresSettings): Promise<Client> {
         );
       }),
     ]);
+    await client.query(`SET statement_timeout = ${Math.round(settings.commandTimeoutMs)}`);
   } catch (error) {
     void client.end().catch(() => undefined);
     throw error;
@@ -41,6 +43,43 @@ export async function openClient(settings: PostgresSettings): Promise<Client> {
     clearTimeout(timer);
   }
   return client;
+}
+
+/**
+ * Refuse a transaction-mode pooler before anything else: session-level
+ * advisory locks need one server session for the whole connection. `client`
+ * takes a session advisory lock on a random key; a second, short-lived
+ * connection must then land on another server session, one that does not
+ * hold the key, and `client`'s next statement on the same one. Through a
+ * transaction pool the idle server connection (holding the key) is handed
+ * to the probe, or the next statement moves. Unnamed statements only:
+ * a pooler that moves statements loses named ones.
+ */
+export async function refuseTransactionPooler(client: Client, settings: PostgresSettings): Promise<void> {
+  const key = String(BigInt.asIntN(64, BigInt(`0x${randomBytes(8).toString('hex')}`)));
+  const held = `SELECT pg_backend_pid() AS pid, EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = $1::bigint) AS held`;
+  const first = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid, pg_advisory_lock($1::bigint)', [
+    key,
+  ]);
+  try {
+    const probe = await openClient(settings);
+    let probed: { pid: number; held: boolean };
+    try {
+      probed = (await probe.query<{ pid: number; held: boolean }>(held, [key])).rows[0]!;
+    } finally {
+      await probe.end().catch(() => undefined);
+    }
+    const again = (await client.query<{ pid: number; held: boolean }>(held, [key])).rows[0]!;
+    if (probed.pid === first.rows[0]!.pid || probed.held || again.pid !== first.rows[0]!.pid || !again.held) {
+      throw new CoordinationError(
+        'postgresql:// needs session-level advisory locks, but this connection does not keep one server session: ' +
+          'it looks like a transaction-mode pooler (e.g. PgBouncer with pool_mode=transaction). Connect to ' +
+          'PostgreSQL directly or through a session-mode pool.',
+      );
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => undefined);
+  }
 }
 
 /**
@@ -105,5 +144,7 @@ export function isConnectionError(error: unknown): boolean {
 
 /** The server cancelled a statement past `statement_timeout` (SQLSTATE 57014). */
 export function isTimeoutError(error: unknown): boolean {
-  return error instanceof Error && (error as { code?: unknown }).code === '57014';
+  return (
+    error instanceof Error && ((error as { code?: unknown }).code === '57014' || error.message === 'Query read timeout')
+  );
 }

@@ -26,6 +26,7 @@ import {
   isTimeoutError,
   openClient,
   PostgresConnectionDown,
+  refuseTransactionPooler,
 } from './postgres-connection.js';
 import type { PostgresSettings } from './postgres-options.js';
 import { SchemaNames } from './schema-names.js';
@@ -145,6 +146,7 @@ export class PostgresDriver implements Backend {
   private async open(reopen: boolean): Promise<void> {
     const client = await openClient(this.settings);
     try {
+      if (!reopen) await refuseTransactionPooler(client, this.settings);
       await ensureSchema(client, this.names);
       let pid: number | null = null;
       for (let attempt = 0; pid === null; attempt++) {
@@ -523,7 +525,6 @@ export class PostgresDriver implements Backend {
         this.forget(row.holder);
         this.events?.granted(ref, this.grant(fence), since);
       } else if (fence < 0n) {
-        this.forget(row.holder);
         void this.requeue(ref);
       }
     }
@@ -546,6 +547,8 @@ export class PostgresDriver implements Backend {
 
   /** The request lost its place (its connection dropped): queue again, at the back. */
   private async requeue(ref: HoldRef): Promise<void> {
+    // Only while the core still waits: a withdrawn request must not come back.
+    if (!this.queued.has(ref.holder)) return;
     try {
       const since = performance.now();
       const answer = await this.acquire({ ...ref, wait: true });
@@ -603,8 +606,17 @@ export class PostgresDriver implements Backend {
   }
 
   private async query<R>(statement: SqlStatement, values: unknown[]): Promise<R[]> {
-    const result = await this.connected().query(this.statement(statement, values));
-    return result.rows as R[];
+    const client = this.connected();
+    try {
+      return (await client.query(this.statement(statement, values))).rows as R[];
+    } catch (error) {
+      // No answer within the client-side limit: the network, not the query, is stuck (a silent drop
+      // keeps a socket open for many minutes). Drop the connection: its holds end here and now.
+      if (error instanceof Error && error.message === 'Query read timeout') {
+        (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+      }
+      throw error;
+    }
   }
 
   private grant(fence: bigint): Grant {

@@ -135,7 +135,9 @@ export function postgresSettings(url: URL, options: CoordinatorOptions): Postgre
       options: query.get('options'),
       keepAlive,
       keepAliveInitialDelayMillis: keepAliveIdle === undefined ? 10_000 : Number(keepAliveIdle) * 1000,
-      statement_timeout: commandTimeoutMs,
+      // Not a startup parameter (PgBouncer refuses those it does not know): set after connecting.
+      // The client-side limit is the server's plus a margin: past it the network, not the query, is stuck.
+      query_timeout: commandTimeoutMs + 5_000,
     },
     password,
     connectTimeoutMs,

@@ -214,6 +214,9 @@ export class RedisDriver implements Backend {
 
   async beat(request: BeatRequest): Promise<BeatReport> {
     const pipeline = this.connected().pipeline();
+    // Let go first: nothing let go may touch what the rest of the beat renews.
+    for (const ref of request.abandonedHolds) this.locks.lockCall(pipeline, releaseScript, ref);
+    for (const groupId of request.abandonedLeaderships) this.standDownIn(pipeline, groupId);
     if (request.liveness) {
       pipeline.set(this.keys.beat(this.memberId), ALIVE, 'PX', this.settings.membershipTimeoutMs, 'GET');
       pipeline.hset(this.keys.sessions, this.memberId, this.sessionId);
@@ -239,13 +242,11 @@ export class RedisDriver implements Backend {
         this.leaseMs,
       ]);
     }
-    for (const ref of request.abandonedHolds) this.locks.lockCall(pipeline, releaseScript, ref);
-    for (const groupId of request.abandonedLeaderships) this.standDownIn(pipeline, groupId);
     const results = (await pipeline.exec()) ?? [];
     const failure = results.find(([error]) => error !== null)?.[0];
     if (failure) throw failure;
     const replies = results.map(([, reply]) => reply);
-    let at = 0;
+    let at = request.abandonedHolds.length + request.abandonedLeaderships.length;
     const report: BeatReport = { lapsed: false, missingGroups: [], lostHolds: [], lostLeaderships: [], grants: [] };
     if (request.liveness) {
       report.lapsed = replies[at] === null;
@@ -264,8 +265,10 @@ export class RedisDriver implements Backend {
       const answer = lockAnswer(replies[at++]);
       if (answer === null)
         requeue.push(ref); // its place lapsed: queue again, at the back
-      else if ('token' in answer) report.grants.push({ ref, grant: this.locks.grant(answer.token) });
-      else this.locks.wakeAt(ref, answer.queuedFor);
+      else if ('token' in answer) {
+        this.locks.forget(ref.holder); // granted: its wake timer must not ask again
+        report.grants.push({ ref, grant: this.locks.grant(answer.token) });
+      } else this.locks.wakeAt(ref, answer.queuedFor);
     }
     for (const ref of requeue) void this.locks.requeue(ref);
     return report;

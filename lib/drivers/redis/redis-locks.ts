@@ -146,7 +146,6 @@ export class RedisLocks {
   async granted(holder: string): Promise<void> {
     const ref = this.queued.get(holder);
     if (!ref) return; // withdrawn meanwhile: the withdrawal hands the grant back
-    this.forget(holder);
     const since = performance.now();
     try {
       const token = Number(
@@ -159,15 +158,20 @@ export class RedisLocks {
           async (answer) => Number(answer) > 0 && this.lockCall(this.host.client(), releaseScript, ref),
         ),
       );
-      if (token > 0) this.host.events()?.granted(ref, this.grant(token), since);
-      else await this.requeue(ref);
+      if (!this.queued.has(holder)) return; // withdrawn while confirming: the withdrawal handed it back
+      if (token > 0) {
+        this.forget(holder);
+        this.host.events()?.granted(ref, this.grant(token), since);
+      } else await this.requeue(ref);
     } catch {
-      this.queued.set(holder, ref); // the next beat finds the grant
+      // Still queued: the next beat (or the wake timer) finds the grant.
     }
   }
 
   /** The request lost its place (its grant lapsed before it was confirmed): queue again. */
   async requeue(ref: HoldRef): Promise<void> {
+    // Only while the core still waits: a withdrawn request must not come back.
+    if (!this.queued.has(ref.holder)) return;
     try {
       const since = performance.now();
       const answer = await this.acquire({ ...ref, wait: true });

@@ -1,6 +1,9 @@
 import type { SqlDefinition, SqlStatement } from './statement.js';
 
-/** End `p_holder`'s hold and wake the queue's head in the same round trip; false if it held nothing. */
+/**
+ * End `p_holder`'s hold and wake the queue's head in the same round trip;
+ * false if it held nothing (a queued request of that holder leaves the queue).
+ */
 export const releaseFunction: SqlDefinition = {
   create: (n) => `
 CREATE OR REPLACE FUNCTION ${n.t('release')}(p_session bigint, p_holder text) RETURNS boolean
@@ -9,6 +12,13 @@ DECLARE h record;
 BEGIN
   SELECT lock_key INTO h FROM ${n.t('holds')} WHERE session_key = p_session AND holder = p_holder;
   IF NOT FOUND THEN
+    -- Let go of while still queued (a withdrawal that failed): leave the queue, or it blocks everyone.
+    SELECT lock_key INTO h FROM ${n.t('waiters')} WHERE session_key = p_session AND holder = p_holder;
+    IF FOUND THEN
+      PERFORM ${n.t('mutex')}(ARRAY[h.lock_key]);
+      DELETE FROM ${n.t('waiters')} WHERE session_key = p_session AND holder = p_holder;
+      PERFORM ${n.t('wake')}(h.lock_key);
+    END IF;
     RETURN false;
   END IF;
   PERFORM ${n.t('mutex')}(ARRAY[h.lock_key]);
