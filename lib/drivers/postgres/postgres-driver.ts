@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import type { Client, Notification } from 'pg';
 import type {
   Backend,
@@ -20,6 +19,7 @@ import {
   MemberNotJoinedError,
 } from '../../core/errors.js';
 import { LockKeys, newSessionKey } from './lock-keys.js';
+import { grantOf, PostgresWaiters } from './postgres-waiters.js';
 import {
   ensureSchema,
   isConnectionError,
@@ -54,17 +54,11 @@ import {
   settleStatement,
   type SqlStatement,
   standDownStatement,
-  tryGrantsStatement,
   updateCapabilitiesStatement,
   waitReleasedStatement,
   withdrawStatement,
 } from './sql/index.js';
 
-/**
- * How often queued requests look again while any wait: a holder that dies
- * frees its advisory lock at once but notifies nobody (docs/postgresql.md).
- */
-export const WAITER_POLL_MS = 500;
 /** How long break() waits for the broken sessions to let go of the lock. */
 const BREAK_WAIT_MS = 2_000;
 /** Beats collect dead sessions' rows at most this often. */
@@ -94,11 +88,7 @@ export class PostgresDriver implements Backend {
   private closing = false;
   /** Set by a reconnect: the next beat reports `lapsed`, so groups lost meanwhile are rejoined. */
   private reconnected = false;
-  /** Queued requests waiting for their grant, by holder. */
-  private readonly queued = new Map<string, HoldRef>();
-  private readonly pendingChecks = new Set<string>();
-  private checkScheduled = false;
-  private poll: NodeJS.Timeout | undefined;
+  private readonly waiters: PostgresWaiters;
   /** Watched groups by their tag in events payloads. */
   private watched = new Map<string, string>();
   private listeningEvents = false;
@@ -116,6 +106,19 @@ export class PostgresDriver implements Backend {
     this.names = new SchemaNames(settings.schema, settings.tablePrefix);
     this.keys = new LockKeys(settings.namespace, settings.lockKeyStyle);
     this.membershipPushes = { fallbackMs: Math.min(1_000, this.beatIntervalMs) };
+    const driver = this;
+    this.waiters = new PostgresWaiters({
+      keys: this.keys,
+      get sessionKey() {
+        return driver.sessionKey;
+      },
+      get connected() {
+        return driver.client !== undefined;
+      },
+      query: (statement, values) => this.query(statement, values),
+      acquire: (request) => this.acquire(request),
+      events: () => this.events,
+    });
   }
 
   /** This session's advisory key (tests look it up in pg_locks). */
@@ -128,7 +131,7 @@ export class PostgresDriver implements Backend {
   async connect(events: BackendEvents): Promise<void> {
     this.closing = false;
     this.reconnected = false;
-    this.queued.clear();
+    this.waiters.clear();
     this.leading.clear();
     this.watched.clear();
     this.sessionKey = newSessionKey();
@@ -189,7 +192,7 @@ export class PostgresDriver implements Backend {
     if (client !== this.client) return;
     this.client = undefined;
     if (this.closing) return;
-    this.stopPoll();
+    this.waiters.stopPoll();
     this.leading.clear();
     this.events?.connectionLost();
     void this.reconnect();
@@ -212,7 +215,7 @@ export class PostgresDriver implements Backend {
         return;
       }
       this.reconnected = true;
-      if (this.queued.size > 0) this.startPoll();
+      if (this.waiters.size > 0) this.waiters.startPoll();
       this.events?.connectionRestored();
       return;
     }
@@ -220,8 +223,7 @@ export class PostgresDriver implements Backend {
 
   async disconnect(snapshot: SessionSnapshot): Promise<void> {
     this.closing = true;
-    this.stopPoll();
-    this.queued.clear();
+    this.waiters.clear();
     this.leading.clear();
     const client = this.client;
     try {
@@ -290,12 +292,12 @@ export class PostgresDriver implements Backend {
     row!.granted.forEach((holder, i) => {
       const ref = waiters.get(holder);
       if (!ref) return;
-      this.forget(holder);
+      this.waiters.forget(holder);
       report.grants.push({ ref, grant: this.grant(BigInt(row!.fences[i]!)) });
     });
     for (const holder of row!.requeue) {
       const ref = waiters.get(holder);
-      if (ref) void this.requeue(ref);
+      if (ref) void this.waiters.requeue(ref);
     }
     return report;
   }
@@ -443,7 +445,7 @@ export class PostgresDriver implements Backend {
     }
     if (payload[0] === 'w') {
       const holder = payload.slice(1);
-      if (this.queued.has(holder)) this.check(holder);
+      if (this.waiters.has(holder)) this.waiters.check(holder);
     } else if (payload[0] === 'b') {
       const space = payload.indexOf(' ');
       void this.broken(payload.slice(space + 1), BigInt(payload.slice(2, space)), payload[1] === '1');
@@ -469,7 +471,7 @@ export class PostgresDriver implements Backend {
   async acquire(request: LockRequest): Promise<Grant | 'queued' | null> {
     const ref: HoldRef = { name: request.name, holder: request.holder, shared: request.shared };
     // Known before the request goes out: a wake-up may arrive before the answer is read.
-    if (request.wait) this.queued.set(ref.holder, ref);
+    if (request.wait) this.waiters.expect(ref);
     let fence: bigint;
     try {
       const [row] = await this.query<{ fence: string }>(acquireStatement, [
@@ -482,89 +484,19 @@ export class PostgresDriver implements Backend {
       ]);
       fence = BigInt(row!.fence);
     } catch (error) {
-      this.forget(ref.holder);
+      this.waiters.forget(ref.holder);
       throw error;
     }
     if (fence === 0n) {
-      this.startPoll();
+      this.waiters.startPoll();
       return 'queued';
     }
-    this.forget(ref.holder);
+    this.waiters.forget(ref.holder);
     return fence > 0n ? this.grant(fence) : null;
   }
 
-  /** Look again for `holder` soon; every look due at once goes in one round trip. */
-  private check(holder: string): void {
-    this.pendingChecks.add(holder);
-    if (this.checkScheduled) return;
-    this.checkScheduled = true;
-    setImmediate(() => void this.runChecks());
-  }
-
-  private async runChecks(): Promise<void> {
-    this.checkScheduled = false;
-    const refs = [...this.pendingChecks].map((holder) => this.queued.get(holder)).filter((ref) => ref !== undefined);
-    this.pendingChecks.clear();
-    if (refs.length === 0 || !this.client) return;
-    const since = performance.now();
-    let rows: { holder: string; fence: string }[];
-    try {
-      rows = await this.query(tryGrantsStatement, [
-        text(this.sessionKey),
-        refs.map((ref) => ref.holder),
-        refs.map((ref) => text(this.keys.lock(ref.name))),
-      ]);
-    } catch {
-      return; // the poll and the beat look again
-    }
-    for (const row of rows) {
-      const ref = this.queued.get(row.holder);
-      if (!ref) continue; // withdrawn meanwhile: the withdrawal hands any grant back
-      const fence = BigInt(row.fence);
-      if (fence > 0n) {
-        this.forget(row.holder);
-        this.events?.granted(ref, this.grant(fence), since);
-      } else if (fence < 0n) {
-        void this.requeue(ref);
-      }
-    }
-  }
-
-  /** While any request waits, look at all of them every `WAITER_POLL_MS` (a dead holder notifies nobody). */
-  private startPoll(): void {
-    if (this.poll) return;
-    this.poll = setInterval(() => {
-      if (this.queued.size === 0) return this.stopPoll();
-      for (const holder of this.queued.keys()) this.check(holder);
-    }, WAITER_POLL_MS);
-    this.poll.unref();
-  }
-
-  private stopPoll(): void {
-    clearInterval(this.poll);
-    this.poll = undefined;
-  }
-
-  /** The request lost its place (its connection dropped): queue again, at the back. */
-  private async requeue(ref: HoldRef): Promise<void> {
-    // Only while the core still waits: a withdrawn request must not come back.
-    if (!this.queued.has(ref.holder)) return;
-    try {
-      const since = performance.now();
-      const answer = await this.acquire({ ...ref, wait: true });
-      if (answer !== null && answer !== 'queued') this.events?.granted(ref, answer, since);
-    } catch {
-      // The next beat reports the waiter again.
-    }
-  }
-
-  private forget(holder: string): void {
-    this.queued.delete(holder);
-    this.pendingChecks.delete(holder);
-  }
-
   async withdraw(ref: HoldRef): Promise<Grant | null> {
-    this.forget(ref.holder);
+    this.waiters.forget(ref.holder);
     const [row] = await this.query<{ fence: string }>(withdrawStatement, [text(this.sessionKey), ref.holder]);
     const fence = BigInt(row!.fence);
     return fence > 0n ? this.grant(fence) : null;
@@ -620,7 +552,7 @@ export class PostgresDriver implements Backend {
   }
 
   private grant(fence: bigint): Grant {
-    return { fence, leaseMs: undefined };
+    return grantOf(fence);
   }
 
   private connected(): Client {
