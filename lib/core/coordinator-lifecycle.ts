@@ -169,7 +169,11 @@ export abstract class CoordinatorLifecycle {
     this.stopping.abort(); // blocked acquires give up before held locks are released below
     const failures: unknown[] = [];
     try {
-      await this.heart.stop();
+      // A beat stuck on a dead network must not hold stop() for ever: it waits as long as the drain may.
+      const heartStopped = this.heart.stop();
+      if (!(await this.inFlight.drainOne(heartStopped, this.stopDrainMs))) {
+        this.logger.warn(`Coordinator ${this.memberId} stopped its heart with a beat still running`);
+      }
       // A stop() from inside a watcher callback must not wait for the run that called it.
       if (!this.watchers.inCallback && !(await this.inFlight.drain(this.stopDrainMs))) {
         this.logger.warn(`Coordinator ${this.memberId} stopped with operations still running`);

@@ -13,16 +13,26 @@ export class InFlight {
     return work;
   }
 
-  /** Resolves when every operation running now has settled, or after `boundMs`; true if all settled. */
-  async drain(boundMs: number): Promise<boolean> {
-    if (this.running.size === 0) return true;
+  /** Resolves when `work` settles, or after `boundMs`; true if it settled. */
+  async drainOne(work: Promise<unknown>, boundMs: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const bound = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), boundMs)));
-    const all = Promise.allSettled([...this.running]).then(() => true as const);
     try {
-      return await Promise.race([all, bound]);
+      return await Promise.race([
+        work.then(
+          () => true as const,
+          () => true as const,
+        ),
+        bound,
+      ]);
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Resolves when every operation running now has settled, or after `boundMs`; true if all settled. */
+  drain(boundMs: number): Promise<boolean> {
+    if (this.running.size === 0) return Promise.resolve(true);
+    return this.drainOne(Promise.allSettled([...this.running]), boundMs);
   }
 }
