@@ -235,16 +235,24 @@ export abstract class CoordinatorLifecycle {
     for (const groupId of report.lostLeaderships) this.session.loseLeadership(groupId);
     for (const { ref, grant } of report.grants) this.session.granted(ref, grant, since);
     const failures: unknown[] = [];
+    const skip = new Set<string>();
     for (const groupId of report.missingGroups) {
-      const capabilities = request.groups.get(groupId);
       const rejoined = this.rejoins.get(groupId);
       // Read before another beat's rejoin of it finished: that beat's word counts, not this one's.
-      if (rejoined !== undefined && (rejoined === Infinity || rejoined >= since)) continue;
+      if (rejoined !== undefined && (rejoined === Infinity || rejoined >= since)) skip.add(groupId);
+    }
+    // Marked all at once, before the first await: an overlapping beat must see every rejoin under way.
+    if (report.lapsed) {
+      for (const groupId of report.missingGroups) if (!skip.has(groupId)) this.rejoins.set(groupId, Infinity);
+    }
+    for (const groupId of report.missingGroups) {
+      if (skip.has(groupId)) continue;
+      const capabilities = request.groups.get(groupId);
       if (!report.lapsed || capabilities === undefined) {
+        if (report.lapsed) this.rejoins.set(groupId, performance.now());
         this.session.groups.delete(groupId); // left through a twin, or deleted: stays left
         continue;
       }
-      this.rejoins.set(groupId, Infinity);
       try {
         await this.backend.joinGroup(groupId, capabilities);
         this.logger.warn(

@@ -6,9 +6,6 @@
  * after an unnoticed eviction came back at the next beat; an overlapping beat
  * forgot the groups another beat was rejoining; on PostgreSQL a queued
  * request whose withdrawal failed blocked the lock for everyone.
- *
- * One case is marked `it.fails`: with two groups, overlapping beats still
- * forget one of them after fe70dff (see the comment there).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -239,11 +236,9 @@ describe.each(timedDrivers)('Groups after an unnoticed eviction ($name)', (drive
   // never repaired.
   it('two overlapping beats keep the group one of them rejoins', () => overlappingBeats(1));
 
-  // KNOWN BUG, still there after fe70dff: the first beat marks a group as
-  // being rejoined only when its loop reaches it, so the overlapping beat
-  // still drops the second group (the backend has the member in it, the
-  // session has forgotten it). Drop `.fails` once that is fixed.
-  it.fails('two overlapping beats keep both groups one of them rejoins', () => overlappingBeats(2));
+  // With two groups the first beat must mark both as being rejoined before its first await, or the
+  // overlapping beat drops the second (the backend has the member in it, the session forgot it).
+  it('two overlapping beats keep both groups one of them rejoins', () => overlappingBeats(2));
 });
 
 describe.skipIf(!drivers.includes(postgresDriver))(
