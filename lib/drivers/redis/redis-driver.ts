@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type {
   Backend,
   BackendEvents,
@@ -10,34 +10,17 @@ import type {
   LockRequest,
   SessionSnapshot,
 } from '../../core/backend.js';
-import type { StoredMember } from '../../core/coordinator-options.js';
-import {
-  CoordinationError,
-  GroupAlreadyExistError,
-  GroupNotCreatedError,
-  GroupNotEmptyError,
-  MemberAlreadyExistError,
-  MemberNotJoinedError,
-} from '../../core/errors.js';
-import { isConnectionError, isTimeoutError, openClient, runAcknowledged } from './redis-connection.js';
+import { CoordinationError } from '../../core/errors.js';
+import { isConnectionError, isTimeoutError, openClient } from './redis-connection.js';
+import { RedisGroupOperations } from './redis-group-operations.js';
 import { RedisKeys } from './redis-keys.js';
 import { flag, lockAnswer, RedisLocks } from './redis-locks.js';
 import type { RedisSettings } from './redis-options.js';
 import {
-  createGroupScript,
-  deleteGroupScript,
-  electScript,
   forgetSessionScript,
-  joinScript,
-  leaderScript,
   leaveScript,
-  memberScript,
-  membersScript,
-  membersWithCapabilitiesScript,
   refreshScript,
   releaseScript,
-  standDownScript,
-  updateCapabilitiesScript,
   waitingScript,
   withdrawScript,
 } from './scripts/index.js';
@@ -53,19 +36,18 @@ const RESERVED_MEMBER = '__created__';
  * pipeline for a beat however much is held. A second connection subscribes
  * to this session's channel (grants) and to the watched groups' channels.
  */
-export class RedisDriver implements Backend {
+export class RedisDriver extends RedisGroupOperations implements Backend {
   readonly leaseMs: number;
   readonly beatIntervalMs: number;
   readonly commandTimeoutMs: number;
   readonly secrets: readonly string[];
   readonly membershipPushes: { fallbackMs: number };
-  private readonly keys: RedisKeys;
+  protected readonly keys: RedisKeys;
   private client: Redis | undefined;
   private subscriber: Redis | undefined;
   private events: BackendEvents | undefined;
   private sessionId = '';
-  /** This session's leadership token: `<session>:<member>`. */
-  private token = '';
+  protected token = '';
   private readonly locks: RedisLocks;
   /** Watched group → its events channel. */
   private readonly watched = new Map<string, string>();
@@ -74,9 +56,10 @@ export class RedisDriver implements Backend {
   private down = new Set<Redis>();
 
   constructor(
-    private readonly settings: RedisSettings,
-    private readonly memberId: string,
+    protected readonly settings: RedisSettings,
+    protected readonly memberId: string,
   ) {
+    super();
     this.leaseMs = settings.lockTimeoutMs;
     this.beatIntervalMs = Math.min(settings.membershipTimeoutMs, settings.lockTimeoutMs) / 2;
     this.commandTimeoutMs = settings.commandTimeoutMs;
@@ -274,149 +257,6 @@ export class RedisDriver implements Backend {
     return report;
   }
 
-  // ---- Groups and members ----------------------------------------------------------
-
-  async createGroup(groupId: string): Promise<void> {
-    const created = await createGroupScript.run(
-      this.connected(),
-      [this.keys.group(groupId), this.keys.groups],
-      [groupId],
-    );
-    if (created === 0) throw new GroupAlreadyExistError(groupId);
-  }
-
-  async getGroups(): Promise<string[]> {
-    return this.connected().smembers(this.keys.groups);
-  }
-
-  async joinGroup(groupId: string, capabilities: Uint8Array): Promise<void> {
-    const answer = await joinScript.run(
-      this.connected(),
-      [this.keys.group(groupId), this.keys.info(groupId)],
-      [this.memberId, Buffer.from(capabilities), this.keys.events(groupId)],
-    );
-    if (answer === -1) throw new GroupNotCreatedError(groupId);
-    if (answer === -3) throw new MemberAlreadyExistError(groupId, this.memberId);
-  }
-
-  async leaveGroup(groupId: string): Promise<void> {
-    const answer = await leaveScript.run(
-      this.connected(),
-      [this.keys.group(groupId), this.keys.info(groupId)],
-      [this.memberId, this.keys.events(groupId)],
-    );
-    if (answer === -1) throw new GroupNotCreatedError(groupId);
-    if (answer === -2) throw new MemberNotJoinedError(groupId, this.memberId);
-  }
-
-  async deleteGroup(groupId: string): Promise<void> {
-    const answer = await deleteGroupScript.run(
-      this.connected(),
-      [this.keys.group(groupId), this.keys.groups, this.keys.info(groupId), this.keys.leader(groupId)],
-      [
-        groupId,
-        this.keys.beatPrefix,
-        this.memberId,
-        this.keys.events(groupId),
-        this.keys.sessions,
-        this.keys.sessionPrefix,
-      ],
-    );
-    if (answer === -1) throw new GroupNotCreatedError(groupId);
-    if (answer === -3) throw new GroupNotEmptyError(groupId);
-  }
-
-  async getMembers(groupIds: readonly string[]): Promise<Map<string, Set<string> | null>> {
-    const rows = (await membersScript.run(
-      this.connected(),
-      groupIds.flatMap((groupId) => [this.keys.group(groupId), this.keys.info(groupId)]),
-      [
-        this.keys.beatPrefix,
-        this.memberId,
-        this.keys.sessions,
-        this.keys.sessionPrefix,
-        ...groupIds.map((groupId) => this.keys.events(groupId)),
-      ],
-    )) as [number, ...string[]][];
-    return new Map(
-      groupIds.map((groupId, i) => {
-        const [exists, ...members] = rows[i]!;
-        return [groupId, exists === 1 ? new Set(members) : null];
-      }),
-    );
-  }
-
-  async getMembersWithCapabilities(groupId: string): Promise<Map<string, Uint8Array>> {
-    const answer = await membersWithCapabilitiesScript.runBuffer(
-      this.connected(),
-      [this.keys.group(groupId), this.keys.info(groupId)],
-      [this.keys.beatPrefix, this.memberId, this.keys.events(groupId), this.keys.sessions, this.keys.sessionPrefix],
-    );
-    if (answer === -1) throw new GroupNotCreatedError(groupId);
-    const flat = answer as Buffer[];
-    const members = new Map<string, Uint8Array>();
-    for (let i = 0; i < flat.length; i += 2) members.set(flat[i]!.toString('utf8'), new Uint8Array(flat[i + 1]!));
-    return members;
-  }
-
-  async getMember(groupId: string, memberId: string): Promise<StoredMember> {
-    const answer = await memberScript.runBuffer(
-      this.connected(),
-      [this.keys.group(groupId), this.keys.info(groupId), this.keys.beat(memberId)],
-      [memberId, this.memberId],
-    );
-    if (answer === -1) throw new GroupNotCreatedError(groupId);
-    if (answer === -2) throw new MemberNotJoinedError(groupId, memberId);
-    const [capabilities, info] = answer as [Buffer, Buffer];
-    // A member joined by Python tooz has no recorded times: the epoch says "unknown".
-    const [created = 0, updated = created] = info.toString('utf8').split(',').map(Number);
-    return { capabilities: new Uint8Array(capabilities), createdAt: new Date(created), updatedAt: new Date(updated) };
-  }
-
-  async updateCapabilities(groupId: string, capabilities: Uint8Array): Promise<void> {
-    const answer = await updateCapabilitiesScript.run(
-      this.connected(),
-      [this.keys.group(groupId), this.keys.info(groupId)],
-      [this.memberId, Buffer.from(capabilities)],
-    );
-    if (answer === -1) throw new GroupNotCreatedError(groupId);
-    if (answer === -2) throw new MemberNotJoinedError(groupId, this.memberId);
-  }
-
-  // ---- Leadership and watching -------------------------------------------------------
-
-  async getLeader(groupId: string): Promise<string | null> {
-    const answer = await leaderScript.run(this.connected(), [this.keys.leader(groupId), this.keys.group(groupId)], []);
-    if (answer === -1) throw new GroupNotCreatedError(groupId);
-    if (typeof answer !== 'string') return null;
-    // Ours are `<32 hex>:<member>`; a Python tooz leader's token names nobody.
-    const match = /^[0-9a-f]{32}:([\s\S]+)$/.exec(answer);
-    return match ? match[1]! : null;
-  }
-
-  async elect(groupIds: readonly string[]): Promise<Set<string>> {
-    // Acknowledged by a replica when there are some: a failover right after must not make a second leader.
-    const led = (await runAcknowledged(
-      this.connected(),
-      this.replicas,
-      this.settings.waitTimeoutMs,
-      (target) =>
-        electScript.run(
-          target,
-          groupIds.flatMap((groupId) => [this.keys.leader(groupId), this.keys.group(groupId)]),
-          [this.token, this.leaseMs, this.keys.sessionPrefix, ...groupIds.map((groupId) => this.keys.events(groupId))],
-        ),
-      `elect ${groupIds.join(', ')}`,
-    )) as number[];
-    return new Set(groupIds.filter((_, i) => led[i] === 1));
-  }
-
-  async standDown(groupId: string): Promise<boolean> {
-    const answer = await this.standDownIn(this.connected(), groupId);
-    if (answer === -1) throw new GroupNotCreatedError(groupId);
-    return answer === 1;
-  }
-
   async watch(groupIds: ReadonlySet<string>): Promise<void> {
     const subscriber = this.subscriber;
     if (!subscriber) throw new CoordinationError('The Redis session is not connected');
@@ -479,16 +319,11 @@ export class RedisDriver implements Backend {
 
   // ---- Helpers -------------------------------------------------------------------------
 
-  /** Give up leadership of `groupId` (-1 no group, 1 given up, 0 not ours), alone or in a pipeline. */
-  private standDownIn(client: Redis | ChainableCommander, groupId: string): Promise<unknown> {
-    return standDownScript.run(
-      client,
-      [this.keys.leader(groupId), this.keys.group(groupId)],
-      [this.token, this.keys.events(groupId)],
-    );
+  protected get replicaCount(): number {
+    return this.replicas;
   }
 
-  private connected(): Redis {
+  protected connected(): Redis {
     if (!this.client) throw new CoordinationError('The Redis session is not connected');
     return this.client;
   }
