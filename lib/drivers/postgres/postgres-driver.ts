@@ -9,17 +9,10 @@ import type {
   LockRequest,
   SessionSnapshot,
 } from '../../core/backend.js';
-import type { StoredMember } from '../../core/coordinator-options.js';
-import {
-  CoordinationError,
-  GroupAlreadyExistError,
-  GroupNotCreatedError,
-  GroupNotEmptyError,
-  MemberAlreadyExistError,
-  MemberNotJoinedError,
-} from '../../core/errors.js';
+import { CoordinationError } from '../../core/errors.js';
 import { LockKeys, newSessionKey } from './lock-keys.js';
 import { grantOf, PostgresWaiters } from './postgres-waiters.js';
+import { PostgresGroupOperations } from './postgres-group-operations.js';
 import {
   ensureSchema,
   isConnectionError,
@@ -35,26 +28,14 @@ import {
   beatStatement,
   breakLockStatement,
   closeSessionStatement,
-  createGroupStatement,
-  deleteGroupStatement,
-  electStatement,
-  getGroupsStatement,
-  getLeaderStatement,
-  getMembersStatement,
-  getMemberStatement,
   isHeldStatement,
-  joinGroupStatement,
-  leaveGroupStatement,
   letGoLeaderStatement,
-  membersWithCapabilitiesStatement,
   openSessionStatement,
   pingStatement,
   releaseStatement,
   sessionCheckStatement,
   settleStatement,
   type SqlStatement,
-  standDownStatement,
-  updateCapabilitiesStatement,
   waitReleasedStatement,
   withdrawStatement,
 } from './sql/index.js';
@@ -74,17 +55,17 @@ const text = (value: bigint): string => value.toString();
  * and are woken by NOTIFY on their session's channel. Each port call is one
  * round trip (one statement or one function call).
  */
-export class PostgresDriver implements Backend {
+export class PostgresDriver extends PostgresGroupOperations implements Backend {
   readonly leaseMs = undefined;
   readonly beatIntervalMs: number;
   readonly commandTimeoutMs: number;
   readonly secrets: readonly string[];
   readonly membershipPushes: { fallbackMs: number };
   private readonly names: SchemaNames;
-  private readonly keys: LockKeys;
+  protected readonly keys: LockKeys;
   private client: Client | undefined;
   private events: BackendEvents | undefined;
-  private sessionKey = 0n;
+  protected sessionKey = 0n;
   private closing = false;
   /** Set by a reconnect: the next beat reports `lapsed`, so groups lost meanwhile are rejoined. */
   private reconnected = false;
@@ -92,14 +73,13 @@ export class PostgresDriver implements Backend {
   /** Watched groups by their tag in events payloads. */
   private watched = new Map<string, string>();
   private listeningEvents = false;
-  /** Groups this session led at the last election (to let go of a group another member deleted). */
-  private readonly leading = new Set<string>();
   private lastGc = 0;
 
   constructor(
     private readonly settings: PostgresSettings,
-    private readonly memberId: string,
+    protected readonly memberId: string,
   ) {
+    super();
     this.beatIntervalMs = Math.min(settings.membershipTimeoutMs, settings.lockTimeoutMs) / 2;
     this.commandTimeoutMs = settings.commandTimeoutMs;
     this.secrets = settings.password ? [settings.password] : [];
@@ -302,127 +282,6 @@ export class PostgresDriver implements Backend {
     return report;
   }
 
-  // ---- Groups and members ----------------------------------------------------------
-
-  async createGroup(groupId: string): Promise<void> {
-    const client = this.connected();
-    const result = await client.query(this.statement(createGroupStatement, [groupId]));
-    if (result.rowCount === 0) throw new GroupAlreadyExistError(groupId);
-  }
-
-  async getGroups(): Promise<string[]> {
-    return (await this.query<{ group_id: string }>(getGroupsStatement, [])).map((row) => row.group_id);
-  }
-
-  async joinGroup(groupId: string, capabilities: Uint8Array): Promise<void> {
-    const [row] = await this.query<{ answer: number }>(joinGroupStatement, [
-      groupId,
-      this.memberId,
-      text(this.sessionKey),
-      Buffer.from(capabilities.buffer, capabilities.byteOffset, capabilities.byteLength),
-    ]);
-    if (row!.answer === -1) throw new GroupNotCreatedError(groupId);
-    if (row!.answer === -3) throw new MemberAlreadyExistError(groupId, this.memberId);
-  }
-
-  async leaveGroup(groupId: string): Promise<void> {
-    const [row] = await this.query<{ answer: number }>(leaveGroupStatement, [groupId, this.memberId]);
-    if (row!.answer === -1) throw new GroupNotCreatedError(groupId);
-    if (row!.answer === -2) throw new MemberNotJoinedError(groupId, this.memberId);
-  }
-
-  async deleteGroup(groupId: string): Promise<void> {
-    const [row] = await this.query<{ answer: number }>(deleteGroupStatement, [
-      text(this.sessionKey),
-      groupId,
-      text(this.keys.leader(groupId)),
-    ]);
-    if (row!.answer === -1) throw new GroupNotCreatedError(groupId);
-    if (row!.answer === -3) throw new GroupNotEmptyError(groupId);
-    this.leading.delete(groupId);
-  }
-
-  async getMembers(groupIds: readonly string[]): Promise<Map<string, Set<string> | null>> {
-    const rows = await this.query<{ group_id: string; found: boolean; members: string[] }>(getMembersStatement, [
-      [...groupIds],
-    ]);
-    const found = new Map(rows.map((row) => [row.group_id, row.found ? new Set(row.members) : null]));
-    return new Map(groupIds.map((groupId) => [groupId, found.get(groupId) ?? null]));
-  }
-
-  async getMembersWithCapabilities(groupId: string): Promise<Map<string, Uint8Array>> {
-    const rows = await this.query<{ found: boolean; member_id: string | null; capabilities: Buffer | null }>(
-      membersWithCapabilitiesStatement,
-      [groupId],
-    );
-    if (!rows[0]?.found) throw new GroupNotCreatedError(groupId);
-    const members = new Map<string, Uint8Array>();
-    for (const row of rows) {
-      if (row.member_id !== null) members.set(row.member_id, new Uint8Array(row.capabilities!));
-    }
-    return members;
-  }
-
-  async getMember(groupId: string, memberId: string): Promise<StoredMember> {
-    const [row] = await this.query<{
-      found: boolean;
-      capabilities: Buffer | null;
-      created_at: Date | null;
-      updated_at: Date | null;
-    }>(getMemberStatement, [groupId, memberId]);
-    if (!row?.found) throw new GroupNotCreatedError(groupId);
-    if (row.capabilities === null) throw new MemberNotJoinedError(groupId, memberId);
-    return {
-      capabilities: new Uint8Array(row.capabilities),
-      createdAt: row.created_at!,
-      updatedAt: row.updated_at!,
-    };
-  }
-
-  async updateCapabilities(groupId: string, capabilities: Uint8Array): Promise<void> {
-    const [row] = await this.query<{ found: boolean; updated: boolean }>(updateCapabilitiesStatement, [
-      groupId,
-      this.memberId,
-      Buffer.from(capabilities.buffer, capabilities.byteOffset, capabilities.byteLength),
-    ]);
-    if (!row!.found) throw new GroupNotCreatedError(groupId);
-    if (!row!.updated) throw new MemberNotJoinedError(groupId, this.memberId);
-  }
-
-  // ---- Leadership and watching -------------------------------------------------------
-
-  async getLeader(groupId: string): Promise<string | null> {
-    const [row] = await this.query<{ found: boolean; leader: string | null }>(getLeaderStatement, [groupId]);
-    if (!row!.found) throw new GroupNotCreatedError(groupId);
-    return row!.leader;
-  }
-
-  async elect(groupIds: readonly string[]): Promise<Set<string>> {
-    const [row] = await this.query<{ led: string[] }>(electStatement, [
-      text(this.sessionKey),
-      this.memberId,
-      [...groupIds],
-      groupIds.map((groupId) => text(this.keys.leader(groupId))),
-    ]);
-    const led = new Set(row!.led);
-    for (const groupId of groupIds) {
-      if (led.has(groupId)) this.leading.add(groupId);
-      else this.leading.delete(groupId);
-    }
-    return led;
-  }
-
-  async standDown(groupId: string): Promise<boolean> {
-    const [row] = await this.query<{ answer: number }>(standDownStatement, [
-      text(this.sessionKey),
-      groupId,
-      text(this.keys.leader(groupId)),
-    ]);
-    this.leading.delete(groupId);
-    if (row!.answer === -1) throw new GroupNotCreatedError(groupId);
-    return row!.answer === 1;
-  }
-
   async watch(groupIds: ReadonlySet<string>): Promise<void> {
     this.watched = new Map([...groupIds].map((groupId) => [SchemaNames.groupTag(groupId), groupId]));
     const listen = groupIds.size > 0;
@@ -533,11 +392,11 @@ export class PostgresDriver implements Backend {
 
   // ---- Helpers -------------------------------------------------------------------------
 
-  private statement(statement: SqlStatement, values: unknown[]) {
+  protected statement(statement: SqlStatement, values: unknown[]) {
     return { name: statement.name, text: statement.text(this.names), values };
   }
 
-  private async query<R>(statement: SqlStatement, values: unknown[]): Promise<R[]> {
+  protected async query<R>(statement: SqlStatement, values: unknown[]): Promise<R[]> {
     const client = this.connected();
     try {
       return (await client.query(this.statement(statement, values))).rows as R[];
@@ -555,7 +414,7 @@ export class PostgresDriver implements Backend {
     return grantOf(fence);
   }
 
-  private connected(): Client {
+  protected connected(): Client {
     if (!this.client) throw new PostgresConnectionDown('The PostgreSQL session is not connected');
     return this.client;
   }
