@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'pg';
 import { CoordinationError, CoordinatorConnectionError } from '../../core/errors.js';
+import { hasSocketErrorCode } from '../socket-errors.js';
 import type { PostgresSettings } from './postgres-options.js';
 import type { SchemaNames } from './schema-names.js';
 import { MUTEX_CLASS, schemaScript } from './sql/index.js';
@@ -116,15 +117,6 @@ export async function ensureSchema(client: Client, names: SchemaNames): Promise<
 
 /** PostgreSQL SQLSTATE classes and codes meaning the connection is gone or unusable. */
 const CONNECTION_STATES = /^(08|28|57P0[1-4]|53300|3D000)/;
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-  'EAI_AGAIN',
-]);
 
 /** Thrown while the connection is down and being re-established. */
 export class PostgresConnectionDown extends Error {
@@ -136,7 +128,7 @@ export function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error instanceof PostgresConnectionDown) return true;
   const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (CONNECTION_CODES.has(code) || CONNECTION_STATES.test(code))) return true;
+  if (hasSocketErrorCode(error) || (typeof code === 'string' && CONNECTION_STATES.test(code))) return true;
   return /Connection terminated|not queryable|timeout expired|no answer within|connect ECONNREFUSED|Client was closed/.test(
     error.message,
   );

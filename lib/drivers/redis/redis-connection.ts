@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ChainableCommander, Redis, RedisOptions } from 'ioredis';
 import { CoordinationError } from '../../core/errors.js';
+import { hasSocketErrorCode } from '../socket-errors.js';
 import type { RedisSettings } from './redis-options.js';
 import { ALL_SCRIPTS } from './scripts/index.js';
 
@@ -96,23 +97,11 @@ export async function openClient(settings: RedisSettings, name: string, subscrib
 /** `start()` could not reach Redis: the message names where, and why, without credentials. */
 export class RedisUnreachable extends Error {}
 
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-  'EAI_AGAIN',
-  'NR_CLOSED',
-]);
-
 /** Errors meaning Redis could not be reached (or the connection dropped). */
 export function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error instanceof RedisUnreachable || error instanceof ReplicasBehind) return true;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
+  if (hasSocketErrorCode(error, ['NR_CLOSED'])) return true;
   return (
     error.name === 'MaxRetriesPerRequestError' ||
     /Connection is closed|Stream isn't writeable|connect ECONNREFUSED|Reached the max retries|All sentinels are unreachable|no answer within/.test(
