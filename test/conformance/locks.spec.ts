@@ -364,7 +364,7 @@ describe.each(drivers)('locks on $name', (driver) => {
         end: async () => expect(await holder.release()).toBe(true),
         after: async () => expect(await waiter.release()).toBe(true),
       };
-    });
+    }, driver.promptMs);
   });
 
   it('a blocked acquire learns within a few ms that the hold was broken', async () => {
@@ -378,7 +378,7 @@ describe.each(drivers)('locks on $name', (driver) => {
         end: async () => expect(await c3.getLock(name).break()).toBe(true),
         after: async () => expect(await waiter.release()).toBe(true),
       };
-    });
+    }, driver.promptMs);
   });
 
   it('three waiters are served in arrival order, each as the previous one releases', async () => {
@@ -562,6 +562,6 @@ describe.each(drivers)('locks on $name', (driver) => {
         end: () => c1.stop(),
         after: async () => expect(await waiter.release()).toBe(true),
       };
-    });
+    }, driver.promptMs);
   });
 });

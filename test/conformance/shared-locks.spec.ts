@@ -96,7 +96,7 @@ describe.each(drivers)('shared locks on $name', (driver) => {
         end: async () => expect(await last.release()).toBe(true),
         after: async () => expect(await writer.release()).toBe(true),
       };
-    });
+    }, driver.promptMs);
   });
 
   it('blocked readers learn within a few ms that the writer released', async () => {
@@ -116,7 +116,7 @@ describe.each(drivers)('shared locks on $name', (driver) => {
           for (const reader of readers) expect(await reader.release()).toBe(true);
         },
       };
-    });
+    }, driver.promptMs);
   });
 
   it('a writer excludes readers; waiting readers are all let in together when it releases', async () => {
