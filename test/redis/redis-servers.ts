@@ -42,6 +42,9 @@ export class OwnServers {
       this.dir,
       '--dbfilename',
       `dump-${port}.rdb`,
+      // A primary waits 5 s by default before a diskless sync, to batch replicas: start at once.
+      '--repl-diskless-sync-delay',
+      '0',
       ...args,
     ]);
   }

@@ -36,7 +36,7 @@ describe.runIf(available || Boolean(process.env.CI))('redis:// with Sentinel and
     const replicaClient = replica.client();
     await until(
       async () => /master_link_status:up/.test(await replicaClient.info('replication')),
-      5_000,
+      20_000,
       'replica synced',
     );
     // Started once the replica is attached, the sentinel learns of it from its first INFO.
