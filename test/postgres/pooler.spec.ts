@@ -9,7 +9,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,6 +18,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CoordinationError, type Coordinator, getCoordinator } from '../../lib/index.js';
 import { testSchema } from '../support/drivers.js';
 import { POSTGRES, serverInUse } from '../support/servers.js';
+import { freePort } from '../support/free-port.js';
 
 function hasPgBouncer(): boolean {
   return spawnSync('pgbouncer', ['-V'], { timeout: 10_000 }).status === 0;
@@ -33,16 +33,6 @@ async function pgBouncerInUse(): Promise<boolean> {
       '*** Install it with: apt-get install -y pgbouncer\n',
   );
   return false;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** One PgBouncer of ours: `tx` is a transaction-mode pool on database test, `session` a session-mode one. */

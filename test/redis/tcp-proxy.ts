@@ -9,6 +9,9 @@
  * subscriber connection).
  */
 import { createServer, type Server, type Socket, connect } from 'node:net';
+import { freePort } from '../support/free-port.js';
+
+export { freePort };
 
 export class TcpProxy {
   /** Client → server bursts, over every connection since the last `reset()`. */
@@ -88,15 +91,6 @@ export class TcpProxy {
   async close(): Promise<void> {
     await this.cut();
   }
-}
-
-/** A free loopback port (nothing listens on it once this resolves). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** A server that accepts connections and never answers (a hung Redis). */

@@ -9,9 +9,7 @@
  * on PostgreSQL its session advisory locks go with its backend).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CompiledLib, compileLib } from '../support/compiled-lib.js';
 import { testNamespace, testSchema } from '../support/drivers.js';
 import { POSTGRES, REDIS, type Server, serverInUse } from '../support/servers.js';
+import { freePort } from '../support/free-port.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const STARTUP_MS = 30_000;
@@ -59,16 +58,6 @@ async function compileSample(lib: CompiledLib): Promise<string> {
     await writeFile(join(out, name.replace(/\.ts$/, '.js')), code);
   }
   return join(out, 'main.js');
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** One running sample: `node sample/main.js` with its own PORT and member id. */
