@@ -67,6 +67,24 @@ export function durationOption(
   return ms;
 }
 
+const URL_PARTS = { username: 'the user name', password: 'the password', hostname: 'the host', pathname: 'the path' };
+
+/**
+ * One percent-encoded part of the URL, decoded. A malformed escape (a bare
+ * `%`, as in a password typed as is) is a `CoordinationError` naming the part
+ * and how to write it, never the part's value: it may be a password.
+ */
+export function decodedUrlPart(url: URL, part: keyof typeof URL_PARTS): string {
+  try {
+    return decodeURIComponent(url[part]);
+  } catch {
+    throw new CoordinationError(
+      `${URL_PARTS[part].replace(/^t/, 'T')} in ${redactUrl(url)} is not valid percent-encoding: ` +
+        'write a literal % as %25 (encodeURIComponent does it)',
+    );
+  }
+}
+
 /** What a secret is never printed as. */
 const MASK = '***';
 

@@ -66,6 +66,29 @@ describe('credentials never reach a message', () => {
   });
 });
 
+describe('a malformed percent-escape in the URL', () => {
+  // docs/drivers.md, URL options: a bare % is a CoordinationError naming the part, never the password.
+  it.each([
+    ['the password', 'redis://app:S3cr%t@127.0.0.1:6379/0', 'S3cr%t'],
+    ['the password', 'postgresql://app:S3cr%t@127.0.0.1:5432/test', 'S3cr%t'],
+    ['the user name', 'redis://ap%p:hunter2@127.0.0.1:6379/0', 'hunter2'],
+    ['the user name', 'postgres://ap%p:hunter2@127.0.0.1:5432/test', 'hunter2'],
+  ])('%s in %s', (part, url, secret) => {
+    let error: unknown;
+    try {
+      getCoordinator(url, 'm');
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(CoordinationError);
+    const message = (error as Error).message;
+    expect(message.toLowerCase()).toContain(part);
+    expect(message).toMatch(/%25/);
+    expect(message).not.toContain(secret);
+    expect(`${(error as Error).stack ?? ''}`).not.toContain(secret);
+  });
+});
+
 describe('redactUrl / redactSecrets', () => {
   it.each([
     ['redis://u:pw@h:6379/0', 'redis://u:***@h:6379/0'],

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { ClientConfig } from 'pg';
 import type { CoordinatorOptions } from '../../core/coordinator-options.js';
 import { CoordinationError } from '../../core/errors.js';
-import { assertKnownOptions, durationOption, queryOptions, redactUrl } from '../../core/url-options.js';
+import { assertKnownOptions, decodedUrlPart, durationOption, queryOptions, redactUrl } from '../../core/url-options.js';
 
 /** How lock names map to advisory keys (docs/postgresql.md, "Lock keys"). */
 export type PostgresLockKeyStyle = 'wide' | 'tooz';
@@ -109,11 +109,11 @@ export function postgresSettings(url: URL, options: CoordinatorOptions): Postgre
   const portText = query.get('port') ?? url.port;
   if (portText !== '' && !/^\d+$/.test(portText))
     throw new CoordinationError(`URL option port=${portText} must be a number`);
-  const host = query.get('host') ?? decodeURIComponent(url.hostname.replace(/^\[|\]$/g, ''));
+  const host = query.get('host') ?? decodedUrlPart(url, 'hostname').replace(/^\[|\]$/g, '');
   if (!host) throw new CoordinationError(`${redactUrl(url)} names no host`);
-  const database = query.get('dbname') ?? decodeURIComponent(url.pathname.replace(/^\/+/, ''));
-  const user = query.get('user') ?? (url.username ? decodeURIComponent(url.username) : undefined);
-  const password = query.get('password') ?? (url.password ? decodeURIComponent(url.password) : undefined);
+  const database = query.get('dbname') ?? decodedUrlPart(url, 'pathname').replace(/^\/+/, '');
+  const user = query.get('user') ?? (url.username ? decodedUrlPart(url, 'username') : undefined);
+  const password = query.get('password') ?? (url.password ? decodedUrlPart(url, 'password') : undefined);
   const membershipTimeoutMs = durationOption(query, 'timeout', options.membershipTimeoutMs, 30_000);
   const lockTimeoutMs = durationOption(query, 'lock_timeout', options.lockTimeoutMs, membershipTimeoutMs);
   const connectTimeoutMs = durationOption(query, 'connect_timeout', options.connectTimeoutMs, 5_000);

@@ -1,6 +1,6 @@
 import type { CoordinatorOptions } from '../../core/coordinator-options.js';
 import { CoordinationError } from '../../core/errors.js';
-import { assertKnownOptions, durationOption, queryOptions, redactUrl } from '../../core/url-options.js';
+import { assertKnownOptions, decodedUrlPart, durationOption, queryOptions, redactUrl } from '../../core/url-options.js';
 
 /** How lock names (and a group's leadership lock) map to keys shared with Python tooz. */
 export type RedisLockKeyStyle = 'current' | 'legacy' | 'legacy_bytes';
@@ -104,8 +104,8 @@ export function redisSettings(url: URL, options: CoordinatorOptions): RedisSetti
     host: url.hostname.replace(/^\[|\]$/g, ''),
     port: url.port ? Number(url.port) : 6379,
     db: Number(dbText),
-    username: url.username ? decodeURIComponent(url.username) : undefined,
-    password: url.password ? decodeURIComponent(url.password) : undefined,
+    username: url.username ? decodedUrlPart(url, 'username') : undefined,
+    password: url.password ? decodedUrlPart(url, 'password') : undefined,
     tls,
     tlsFiles: { cert: query.get('ssl_certfile'), key: query.get('ssl_keyfile'), ca: query.get('ssl_ca_certs') },
     namespace: query.get('namespace') ?? '_tooz',
