@@ -5,7 +5,7 @@ import type { Partitioner } from '../hashring/partitioner.js';
 import type { Backend, BackendEvents, BeatReport, BeatRequest } from './backend.js';
 import { type CallContext, translateBackendError } from './backend-errors.js';
 import type { Characteristic } from './characteristic.js';
-import { CoordinationError, GroupNotCreatedError, MemberAlreadyExistError } from './errors.js';
+import { CoordinationError, GroupAlreadyExistError, GroupNotCreatedError, MemberAlreadyExistError } from './errors.js';
 import { type CoordinationEvent, LeadershipLost, LockLost } from './events.js';
 import type { CoordinatorLogger, CoordinatorOptions, StartOptions } from './coordinator-options.js';
 import { Heart } from './heart.js';
@@ -245,28 +245,55 @@ export abstract class CoordinatorLifecycle {
     if (report.lapsed) {
       for (const groupId of report.missingGroups) if (!skip.has(groupId)) this.rejoins.set(groupId, Infinity);
     }
+    // Not lapsed, yet missing: left through a twin (stays left), or the group itself vanished with the
+    // backend's data (re-created below). One batched read tells them apart, only when it is needed.
+    const unexplained = report.lapsed ? [] : report.missingGroups.filter((groupId) => !skip.has(groupId));
+    const existing = unexplained.length > 0 ? await this.backend.getMembers(unexplained) : new Map();
     for (const groupId of report.missingGroups) {
       if (skip.has(groupId)) continue;
       const capabilities = request.groups.get(groupId);
-      if (!report.lapsed || capabilities === undefined) {
+      const vanished = existing.has(groupId) && existing.get(groupId) === null;
+      if (capabilities === undefined || (!report.lapsed && !vanished)) {
         if (report.lapsed) this.rejoins.set(groupId, performance.now());
-        this.session.groups.delete(groupId); // left through a twin, or deleted: stays left
+        this.session.groups.delete(groupId); // left through a twin: stays left
         continue;
       }
       try {
-        await this.backend.joinGroup(groupId, capabilities);
-        this.logger.warn(
-          `Member ${this.memberId} had been evicted from group ${groupId} (its liveness lapsed); rejoined it`,
-        );
+        await this.rejoin(groupId, capabilities);
       } catch (error) {
-        if (error instanceof MemberAlreadyExistError) continue;
-        if (error instanceof GroupNotCreatedError) this.session.groups.delete(groupId);
-        else failures.push(error);
+        failures.push(error);
       } finally {
         this.rejoins.set(groupId, performance.now());
       }
     }
     if (failures.length > 0) throw failures[0];
+  }
+
+  /**
+   * Join `groupId` again with the capabilities it had (docs/semantics.md, "Evictions and data loss"):
+   * after an eviction, or after the backend lost the group with its data (re-created first).
+   */
+  private async rejoin(groupId: string, capabilities: Uint8Array): Promise<void> {
+    let recreated = false;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.backend.joinGroup(groupId, capabilities);
+        break;
+      } catch (error) {
+        if (error instanceof MemberAlreadyExistError) return;
+        if (!(error instanceof GroupNotCreatedError) || attempt > 0) throw error;
+      }
+      // The group vanished although this member never left it: the backend lost it. Re-create it.
+      await this.backend.createGroup(groupId).catch((error: unknown) => {
+        if (!(error instanceof GroupAlreadyExistError)) throw error; // another member re-created it first
+      });
+      recreated = true;
+    }
+    this.logger.warn(
+      recreated
+        ? `Group ${groupId} had vanished from the backend (its data was lost); member ${this.memberId} re-created and rejoined it`
+        : `Member ${this.memberId} had been evicted from group ${groupId} (its liveness lapsed); rejoined it`,
+    );
   }
 
   // ---- Guards and error translation -------------------------------------------

@@ -28,7 +28,10 @@ export class OwnServers {
   private readonly clients: Redis[] = [];
 
   async redis(args: string[] = []): Promise<OwnServer> {
-    const port = await freePort();
+    return this.redisOn(await freePort(), args);
+  }
+
+  private redisOn(port: number, args: string[] = []): Promise<OwnServer> {
     return this.spawn(port, [
       '--port',
       String(port),
@@ -101,6 +104,22 @@ export class OwnServers {
       probe.disconnect();
     }
     return server;
+  }
+
+  /**
+   * `SHUTDOWN NOSAVE`, then a new redis-server on the same port: Redis
+   * restarted without persistence, every key gone. The returned server
+   * replaces `server` (its clients reconnect to it).
+   */
+  async restartEmpty(server: OwnServer): Promise<OwnServer> {
+    const exited = new Promise<void>((resolve) => server.process.once('exit', () => resolve()));
+    const admin = new Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true, retryStrategy: () => null });
+    admin.on('error', () => undefined);
+    await admin.connect();
+    await admin.call('SHUTDOWN', 'NOSAVE').catch(() => undefined); // the connection closes as it answers
+    admin.disconnect();
+    await exited;
+    return this.redisOn(server.port);
   }
 
   /** Kill one server (SIGKILL, by its pid). */
