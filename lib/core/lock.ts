@@ -110,7 +110,14 @@ export class Lock {
 
   async #try(ref: HoldRef): Promise<CountedGrant | null> {
     const since = performance.now();
-    const outcome = await this.host.backend.acquire({ ...ref, wait: false });
+    let outcome: Awaited<ReturnType<Backend['acquire']>>;
+    try {
+      outcome = await this.host.backend.acquire({ ...ref, wait: false });
+    } catch (error) {
+      // Cut half way: the backend may have granted it. Believed by nobody, it is let go by the next beat.
+      this.host.session.abandon(ref);
+      throw error;
+    }
     return outcome === null || outcome === 'queued' ? null : { grant: outcome, since };
   }
 
@@ -139,6 +146,7 @@ export class Lock {
       return counted;
     } catch (error) {
       await this.#withdraw(ref);
+      session.abandon(ref); // it may have been granted outright: the next beat lets it go too
       throw error;
     } finally {
       session.stopWaiting(ref.holder);
@@ -163,9 +171,20 @@ export class Lock {
   async release(): Promise<boolean> {
     const hold = this.#hold;
     if (!hold) return false;
-    const released = await this.host.backendCall(`release lock ${this.name}`, this.context, () =>
-      this.host.backend.release(hold.ref),
-    );
+    let released: boolean;
+    try {
+      released = await this.host.backendCall(`release lock ${this.name}`, this.context, () =>
+        this.host.backend.release(hold.ref),
+      );
+    } catch (error) {
+      // The outcome is unknown: the backend may have released it and granted it to another. The hold
+      // ends here at once (LockLost) and the next beat lets it go, in case it was not (docs/semantics.md).
+      if (this.#hold === hold) {
+        this.host.session.abandon(hold.ref);
+        this.#end(true);
+      }
+      throw error;
+    }
     // Released, or found already gone: either way this handle holds nothing now.
     if (this.#hold === hold) this.#end(!released);
     return released;

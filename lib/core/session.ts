@@ -132,6 +132,11 @@ export class Session {
     this.scheduleAt(deadline);
   }
 
+  /** Give up `groupId` in the backend at the next beat (an election whose answer was lost, say). */
+  abandonLeadership(groupId: string): void {
+    if (!this.abandonedLeaderships.includes(groupId)) this.abandonedLeaderships.push(groupId);
+  }
+
   /** End leadership locally; true (and the listener told) if it was held. */
   loseLeadership(groupId: string): boolean {
     if (!this.leaderships.delete(groupId)) return false;

@@ -188,7 +188,14 @@ export class WatcherRuns {
     if (candidacies.length === 0) return;
     const { backend, session } = this.host;
     const since = performance.now();
-    const led = await backend.elect(candidacies);
+    let led: Set<string>;
+    try {
+      led = await backend.elect(candidacies);
+    } catch (error) {
+      // Cut half way, it may have won somewhere: nobody believes that, so the next beat gives it up.
+      for (const groupId of candidacies) if (!session.leads(groupId)) session.abandonLeadership(groupId);
+      throw error;
+    }
     for (const groupId of candidacies) {
       const wasLeading = session.leads(groupId);
       if (!led.has(groupId)) {
