@@ -169,7 +169,15 @@ export abstract class Coordinator extends CoordinatorLifecycle {
   standDownGroupLeader(groupId: string): Promise<boolean> {
     assertId(groupId, 'groupId');
     return this.operation('standDownGroupLeader', { groupId }, async () => {
-      const held = await this.backend.standDown(groupId);
+      let held: boolean;
+      try {
+        held = await this.backend.standDown(groupId);
+      } catch (error) {
+        // Cut half way, it may have stood down and another may lead already: believe nothing; the next
+        // beat gives it up in case it did not (docs/semantics.md, "Requests cut half way").
+        if (this.session.loseLeadership(groupId)) this.session.abandonLeadership(groupId);
+        throw error;
+      }
       this.session.loseLeadership(groupId);
       return held;
     });

@@ -96,3 +96,27 @@ describe('An election cut half way', () => {
     expect(other.isLeaderOf(group)).toBe(true);
   });
 });
+
+describe('A stand-down cut half way', () => {
+  const failing = useFailing();
+
+  // Guards against two leaders: the backend let the leadership go (another
+  // candidate may win it), but the old leader went on believing it led.
+  it('ends the leadership here at once, with LeadershipLost', async () => {
+    const url = failing.url({ lock_timeout: 30, timeout: 30 });
+    const [leader, other] = [await failing.start(url), await failing.start(url)];
+    const group = uid('group');
+    await leader.createGroup(group);
+    for (const coordinator of [leader, other]) await coordinator.watchElectedAsLeader(group, () => undefined);
+    await leader.runWatchers();
+    expect(leader.isLeaderOf(group)).toBe(true);
+    const events = record(leader);
+
+    leader.faults.failAfter('standDown', new ConnectionDropped('connection reset'));
+    await expect(leader.standDownGroupLeader(group)).rejects.toBeInstanceOf(CoordinatorConnectionError);
+    await other.runWatchers();
+    expect(other.isLeaderOf(group)).toBe(true);
+    expect(leader.isLeaderOf(group)).toBe(false);
+    expect(events.map((event) => event.type)).toContain('LeadershipLost');
+  });
+});
