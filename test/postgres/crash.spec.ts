@@ -57,7 +57,7 @@ describe.skipIf(!(await serverInUse(POSTGRES)))('postgresql:// when a member pro
     expect(performance.now() - killedAt).toBeLessThan(1_000);
   });
 
-  it('the head waiter learns of its holder\'s death without waiting for the poll (the death watch)', async ({
+  it("the head waiter learns of its holder's death without waiting for the poll (the death watch)", async ({
     onTestFinished,
   }) => {
     const url = isolatedUrl();
