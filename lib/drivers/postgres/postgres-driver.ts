@@ -9,7 +9,6 @@ import type {
   LockRequest,
   SessionSnapshot,
 } from '../../core/backend.js';
-import { CoordinationError } from '../../core/errors.js';
 import { LockKeys, newSessionKey } from './lock-keys.js';
 import { grantOf, PostgresWaiters } from './postgres-waiters.js';
 import { PostgresDeathWatch } from './postgres-death-watch.js';
@@ -19,6 +18,7 @@ import {
   isConnectionError,
   isTimeoutError,
   openClient,
+  openSession,
   refuseTransactionPooler,
 } from './postgres-connection.js';
 import type { PostgresSettings } from './postgres-options.js';
@@ -31,10 +31,8 @@ import {
   collectGarbageStatement,
   isHeldStatement,
   letGoLeaderStatement,
-  openSessionStatement,
   pingStatement,
   releaseStatement,
-  sessionCheckStatement,
   settleStatement,
   waitReleasedStatement,
   withdrawStatement,
@@ -141,31 +139,12 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
       await ensureSchema(client, this.names);
       // A first connection collects before writing its row, so rows a dead process of this member id left go.
       if (!reopen) await this.collectGarbage(client);
-      let pid: number | null = null;
-      for (let attempt = 0; pid === null; attempt++) {
-        if (attempt === 5) throw new CoordinationError('Could not take a session key');
-        const { rows } = await client.query<{ pid: number | null }>(
-          this.statement(openSessionStatement, [
-            text(this.sessionKey),
-            this.memberId,
-            this.settings.membershipTimeoutMs,
-            reopen,
-          ]),
-        );
-        pid = rows[0]!.pid;
-        // The old connection's backend still holds the key (a half-open socket): start afresh under a new one.
-        if (pid === null) this.sessionKey = newSessionKey();
-      }
-      const { rows } = await client.query<{ pid: number; held: boolean }>(
-        this.statement(sessionCheckStatement, [text(this.sessionKey)]),
-      );
-      if (rows[0]!.pid !== pid || !rows[0]!.held) {
-        throw new CoordinationError(
-          'postgresql:// needs session-level advisory locks, but consecutive statements ran on different server ' +
-            'sessions: this looks like a transaction-mode pooler (e.g. PgBouncer with pool_mode=transaction). ' +
-            'Connect to PostgreSQL directly or through a session-mode pool.',
-        );
-      }
+      this.sessionKey = await openSession(client, this.names, {
+        sessionKey: this.sessionKey,
+        memberId: this.memberId,
+        timeoutMs: this.settings.membershipTimeoutMs,
+        reopen,
+      });
       await client.query(`LISTEN "${SchemaNames.sessionChannel(this.sessionKey)}"`);
       this.listeningEvents = this.watched.size > 0;
       if (this.listeningEvents) await client.query(`LISTEN "${this.names.eventsChannel}"`);
