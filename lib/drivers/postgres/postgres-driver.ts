@@ -255,8 +255,8 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
       { keys: [...lockKeys, ...leaderKeys] },
     );
     if (request.liveness && Date.now() - this.lastGc >= GC_INTERVAL_MS) {
-      const client = this.client;
-      if (client) void this.collectGarbage(client);
+      this.lastGc = Date.now(); // set before: a collection that fails is not retried at every beat
+      void this.query(collectGarbageStatement, []).catch(() => undefined);
     }
     let reconnected = false;
     if (request.liveness) {
