@@ -11,6 +11,11 @@
  *
  * NC_DIST=<path to a built index.js> runs another build instead of ../dist.
  * It works in a schema of its own, dropped at the end.
+ *
+ * Measured on the 2-core development machine (shared with other jobs), the
+ * local PostgreSQL 15, defaults: n=20 min 10.3 ms, p50 17.7 ms, max 76.8 ms;
+ * n=30 min 9.5 ms, p50 15.2 ms, max 24.7 ms. With the 500 ms poll alone it
+ * was ~300 ms on average, up to 500 ms.
  */
 /* global process, console, setTimeout, URL */
 import { spawn } from 'node:child_process';
