@@ -9,8 +9,9 @@ import type { StoredMember } from './coordinator-options.js';
  */
 export interface Backend {
   /**
-   * ms a hold or leadership lasts in the backend without a beat, or undefined
-   * when they end only with the session (PostgreSQL). The core counts it from
+   * ms a hold or leadership is believed without a beat: how long it lasts in
+   * the backend, or (PostgreSQL, where it ends with the session) how long the
+   * session may go unheard from; undefined for ever. The core counts it from
    * before the request that set it, so its belief never outlives the backend's.
    */
   readonly leaseMs: number | undefined;

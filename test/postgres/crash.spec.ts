@@ -56,4 +56,27 @@ describe.skipIf(!(await serverInUse(POSTGRES)))('postgresql:// when a member pro
     expect(await survivor.getLock('l').acquire({ blocking: false })).toBe(true);
     expect(performance.now() - killedAt).toBeLessThan(1_000);
   });
+
+  it("the head waiter learns of its holder's death without waiting for the poll (the death watch)", async ({
+    onTestFinished,
+  }) => {
+    const url = isolatedUrl();
+    const child = await spawnChildCoordinator(lib, url, 'doomed-holder');
+    await child.start();
+    expect(await child.acquire('l')).toBe(true);
+    const waiter: Coordinator = getCoordinator(url, 'waiter');
+    await waiter.start();
+    onTestFinished(() => waiter.stop());
+    // No poll at all: only the watch can tell this waiter that the holder died (nor does it beat).
+    (waiter as unknown as { backend: { waiters: { startPoll(): void } } }).backend.waiters.startPoll = () => undefined;
+    const lock = waiter.getLock('l');
+    const acquired = lock.acquire({ timeoutMs: 10_000 }).then((ok) => ({ ok, at: performance.now() }));
+    await new Promise((resolve) => setTimeout(resolve, 200)); // queued, and watching
+    await child.kill('SIGKILL');
+    const killedAt = performance.now();
+    const { ok, at } = await acquired;
+    expect(ok).toBe(true);
+    // Generous: typically a few ms (bench/pg-failover.mjs); without the watch it would wait the 10 s out.
+    expect(at - killedAt).toBeLessThan(2_000);
+  });
 });

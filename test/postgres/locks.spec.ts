@@ -48,7 +48,7 @@ describe.skipIf(!(await serverInUse(POSTGRES)))('postgresql:// locks', () => {
     expect(order).toEqual([0, 1, 2, 3, 'late']);
   });
 
-  it('a waiter given up by timeoutMs leaves no backend blocked and no place in the queue', async ({
+  it('a waiter given up by timeoutMs leaves no backend blocked and no place in the queue; waiting blocks no backend on the lock', async ({
     onTestFinished,
   }) => {
     const admin = await adminClient(onTestFinished);
@@ -60,19 +60,30 @@ describe.skipIf(!(await serverInUse(POSTGRES)))('postgresql:// locks', () => {
     await sleep(100);
     const queued = await admin.query(`SELECT count(*)::int AS n FROM "${schema}".coordination_waiters`);
     expect(queued.rows[0].n).toBe(1);
-    // Waiting takes no server backend: every backend of ours is idle, none waits on a lock.
+    // Waiting takes no session backend: every backend of ours is idle, none waits on a lock.
     const busy = await admin.query(
       `SELECT count(*)::int AS n FROM pg_stat_activity a JOIN "${schema}".coordination_sessions s ON s.pid = a.pid
        WHERE a.state <> 'idle' OR a.wait_event_type = 'Lock'`,
     );
     expect(busy.rows[0].n).toBe(0);
+    // Advisory waits in the server on this schema's keys: on a lock key never; on a session key only
+    // the waiter's death watch (docs/postgresql.md#a-holder-that-dies), one per coordinator.
+    const waits = async () =>
+      (
+        await admin.query(
+          `SELECT count(*) FILTER (WHERE k IN (SELECT lock_key FROM "${schema}".coordination_holds
+                                                UNION SELECT lock_key FROM "${schema}".coordination_waiters))::int AS on_locks,
+                  count(*) FILTER (WHERE k IN (SELECT session_key FROM "${schema}".coordination_sessions))::int AS on_sessions
+           FROM (SELECT (l.classid::bigint << 32) | l.objid::bigint AS k FROM pg_locks l
+                 WHERE l.locktype = 'advisory' AND NOT l.granted AND l.objsubid = 1) w`,
+        )
+      ).rows[0] as { on_locks: number; on_sessions: number };
+    expect(await waits()).toEqual({ on_locks: 0, on_sessions: 1 });
     expect(await waiting).toBe(false);
-    const blocked = await admin.query(
-      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = 'test' AND wait_event_type = 'Lock' AND wait_event = 'advisory'`,
-    );
-    expect(blocked.rows[0].n).toBe(0);
     const left = await admin.query(`SELECT count(*)::int AS n FROM "${schema}".coordination_waiters`);
     expect(left.rows[0].n).toBe(0);
+    // The watch is not renewed once nobody waits: it lets go within its 1 s lock_timeout.
+    await expect.poll(waits, { timeout: 2_000, interval: 50 }).toEqual({ on_locks: 0, on_sessions: 0 });
   });
 
   it('wide keys keep names apart that tooz keys collide on (lock-2 and lock-137)', async () => {

@@ -32,9 +32,13 @@ export async function adminClient(onTestFinished: (fn: () => Promise<void>) => v
  * A TCP proxy in front of PostgreSQL that counts the round trips clients
  * make: every simple Query ('Q') and every Sync ('S', which ends an
  * extended-protocol exchange: Parse/Bind/Execute… then one answer).
+ * While `silent`, every byte either way is dropped and the sockets stay
+ * open: the network went quiet (a cable pulled, a partition), as opposed
+ * to a connection that closes.
  */
 export class RoundTripCounter {
   count = 0;
+  silent = false;
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
 
@@ -59,6 +63,7 @@ export class RoundTripCounter {
     let pending = Buffer.alloc(0);
     let started = false;
     client.on('data', (chunk: Buffer) => {
+      if (this.silent) return;
       upstream.write(chunk);
       pending = Buffer.concat([pending, chunk]);
       for (;;) {
@@ -72,7 +77,9 @@ export class RoundTripCounter {
         pending = pending.subarray(length);
       }
     });
-    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    upstream.on('data', (chunk: Buffer) => {
+      if (!this.silent) client.write(chunk);
+    });
     const close = () => {
       client.destroy();
       upstream.destroy();

@@ -4,7 +4,8 @@ import { CoordinationError, CoordinatorConnectionError } from '../../core/errors
 import { hasSocketErrorCode } from '../socket-errors.js';
 import type { PostgresSettings } from './postgres-options.js';
 import type { SchemaNames } from './schema-names.js';
-import { MUTEX_CLASS, schemaScript } from './sql/index.js';
+import { newSessionKey } from './lock-keys.js';
+import { MUTEX_CLASS, openSessionStatement, schemaScript, sessionCheckStatement } from './sql/index.js';
 
 /** pg is an optional peer: loaded only when a `postgresql://` coordinator starts. */
 async function loadPg(): Promise<{ Client: typeof Client }> {
@@ -113,6 +114,44 @@ export async function ensureSchema(client: Client, names: SchemaNames): Promise<
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Make `client` the session: take its key and write its row (`open_session`;
+ * a fresh key while the old one is still held by a half-open connection),
+ * then check that the next statement runs on the same server session (a
+ * transaction-mode pooler would move it). Answers the key taken.
+ */
+export async function openSession(
+  client: Client,
+  names: SchemaNames,
+  session: { sessionKey: bigint; memberId: string; timeoutMs: number; reopen: boolean },
+): Promise<bigint> {
+  let { sessionKey } = session;
+  let pid: number | null = null;
+  for (let attempt = 0; pid === null; attempt++) {
+    if (attempt === 5) throw new CoordinationError(`Could not take a session key for member ${session.memberId}`);
+    const { rows } = await client.query<{ pid: number | null }>({
+      name: openSessionStatement.name,
+      text: openSessionStatement.text(names),
+      values: [String(sessionKey), session.memberId, session.timeoutMs, session.reopen],
+    });
+    pid = rows[0]!.pid;
+    if (pid === null) sessionKey = newSessionKey();
+  }
+  const { rows } = await client.query<{ pid: number; held: boolean }>({
+    name: sessionCheckStatement.name,
+    text: sessionCheckStatement.text(names),
+    values: [String(sessionKey)],
+  });
+  if (rows[0]!.pid !== pid || !rows[0]!.held) {
+    throw new CoordinationError(
+      'postgresql:// needs session-level advisory locks, but consecutive statements ran on different server ' +
+        'sessions: this looks like a transaction-mode pooler (e.g. PgBouncer with pool_mode=transaction). ' +
+        'Connect to PostgreSQL directly or through a session-mode pool.',
+    );
+  }
+  return sessionKey;
 }
 
 /** PostgreSQL SQLSTATE classes and codes meaning the connection is gone or unusable. */

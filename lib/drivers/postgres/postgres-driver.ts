@@ -9,16 +9,16 @@ import type {
   LockRequest,
   SessionSnapshot,
 } from '../../core/backend.js';
-import { CoordinationError } from '../../core/errors.js';
 import { LockKeys, newSessionKey } from './lock-keys.js';
 import { grantOf, PostgresWaiters } from './postgres-waiters.js';
+import { PostgresDeathWatch } from './postgres-death-watch.js';
 import { PostgresGroupOperations } from './postgres-group-operations.js';
 import {
   ensureSchema,
   isConnectionError,
   isTimeoutError,
   openClient,
-  PostgresConnectionDown,
+  openSession,
   refuseTransactionPooler,
 } from './postgres-connection.js';
 import type { PostgresSettings } from './postgres-options.js';
@@ -28,21 +28,19 @@ import {
   beatStatement,
   breakLockStatement,
   closeSessionStatement,
+  collectGarbageStatement,
   isHeldStatement,
   letGoLeaderStatement,
-  openSessionStatement,
   pingStatement,
   releaseStatement,
-  sessionCheckStatement,
   settleStatement,
-  type SqlStatement,
   waitReleasedStatement,
   withdrawStatement,
 } from './sql/index.js';
 
 /** How long break() waits for the broken sessions to let go of the lock. */
 const BREAK_WAIT_MS = 2_000;
-/** Beats collect dead sessions' rows at most this often. */
+/** Dead sessions' rows are collected at most this often, by a statement of its own after a beat. */
 const GC_INTERVAL_MS = 10_000;
 
 const text = (value: bigint): string => value.toString();
@@ -56,20 +54,23 @@ const text = (value: bigint): string => value.toString();
  * round trip (one statement or one function call).
  */
 export class PostgresDriver extends PostgresGroupOperations implements Backend {
-  readonly leaseMs = undefined;
+  /**
+   * How long a hold or leadership is believed without a successful beat:
+   * the beat interval plus the statement timeout, counted by the core from
+   * before the request (docs/postgresql.md#how-long-a-cut-off-holder-believes).
+   */
+  readonly leaseMs: number;
   readonly beatIntervalMs: number;
   readonly commandTimeoutMs: number;
   readonly secrets: readonly string[];
   readonly membershipPushes: { fallbackMs: number };
-  private readonly names: SchemaNames;
+  protected readonly names: SchemaNames;
   protected readonly keys: LockKeys;
-  private client: Client | undefined;
-  private events: BackendEvents | undefined;
-  protected sessionKey = 0n;
   private closing = false;
   /** Set by a reconnect: the next beat reports `lapsed`, so groups lost meanwhile are rejoined. */
   private reconnected = false;
   private readonly waiters: PostgresWaiters;
+  private readonly deathWatch: PostgresDeathWatch;
   /** Watched groups by their tag in events payloads. */
   private watched = new Map<string, string>();
   private listeningEvents = false;
@@ -82,6 +83,7 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
     super();
     this.beatIntervalMs = Math.min(settings.membershipTimeoutMs, settings.lockTimeoutMs) / 2;
     this.commandTimeoutMs = settings.commandTimeoutMs;
+    this.leaseMs = this.beatIntervalMs + settings.commandTimeoutMs;
     this.secrets = settings.password ? [settings.password] : [];
     this.names = new SchemaNames(settings.schema, settings.tablePrefix);
     this.keys = new LockKeys(settings.namespace, settings.lockKeyStyle);
@@ -95,10 +97,13 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
       get connected() {
         return driver.client !== undefined;
       },
-      query: (statement, values) => this.query(statement, values),
+      leaseMs: this.leaseMs,
+      query: (statement, values, touched) => this.query(statement, values, touched),
+      watch: (sessionKey) => this.deathWatch.watch(sessionKey),
       acquire: (request) => this.acquire(request),
       events: () => this.events,
     });
+    this.deathWatch = new PostgresDeathWatch(settings, () => this.waiters.checkAll());
   }
 
   /** This session's advisory key (tests look it up in pg_locks). */
@@ -117,6 +122,7 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
     this.sessionKey = newSessionKey();
     this.lastGc = Date.now();
     this.events = events;
+    this.deathWatch.reopen();
     try {
       await this.open(false);
     } catch (error) {
@@ -131,34 +137,18 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
     try {
       if (!reopen) await refuseTransactionPooler(client, this.settings);
       await ensureSchema(client, this.names);
-      let pid: number | null = null;
-      for (let attempt = 0; pid === null; attempt++) {
-        if (attempt === 5) throw new CoordinationError('Could not take a session key');
-        const { rows } = await client.query<{ pid: number | null }>(
-          this.statement(openSessionStatement, [
-            text(this.sessionKey),
-            this.memberId,
-            this.settings.membershipTimeoutMs,
-            reopen,
-          ]),
-        );
-        pid = rows[0]!.pid;
-        // The old connection's backend still holds the key (a half-open socket): start afresh under a new one.
-        if (pid === null) this.sessionKey = newSessionKey();
-      }
-      const { rows } = await client.query<{ pid: number; held: boolean }>(
-        this.statement(sessionCheckStatement, [text(this.sessionKey)]),
-      );
-      if (rows[0]!.pid !== pid || !rows[0]!.held) {
-        throw new CoordinationError(
-          'postgresql:// needs session-level advisory locks, but consecutive statements ran on different server ' +
-            'sessions: this looks like a transaction-mode pooler (e.g. PgBouncer with pool_mode=transaction). ' +
-            'Connect to PostgreSQL directly or through a session-mode pool.',
-        );
-      }
+      // A first connection collects before writing its row, so rows a dead process of this member id left go.
+      if (!reopen) await this.collectGarbage(client);
+      this.sessionKey = await openSession(client, this.names, {
+        sessionKey: this.sessionKey,
+        memberId: this.memberId,
+        timeoutMs: this.settings.membershipTimeoutMs,
+        reopen,
+      });
       await client.query(`LISTEN "${SchemaNames.sessionChannel(this.sessionKey)}"`);
       this.listeningEvents = this.watched.size > 0;
       if (this.listeningEvents) await client.query(`LISTEN "${this.names.eventsChannel}"`);
+      if (reopen) await this.collectGarbage(client);
     } catch (error) {
       await client.end().catch(() => undefined);
       throw error;
@@ -166,6 +156,12 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
     client.on('notification', (message) => this.onNotification(message));
     client.on('end', () => this.connectionEnded(client));
     this.client = client;
+  }
+
+  /** Its own statement, which may fail alone: liveness never waits for it. */
+  private async collectGarbage(client: Client): Promise<void> {
+    this.lastGc = Date.now();
+    await client.query(this.statement(collectGarbageStatement, [])).catch(() => undefined);
   }
 
   private connectionEnded(client: Client): void {
@@ -204,6 +200,7 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
   async disconnect(snapshot: SessionSnapshot): Promise<void> {
     this.closing = true;
     this.waiters.clear();
+    this.deathWatch.close();
     this.leading.clear();
     const client = this.client;
     try {
@@ -227,7 +224,7 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
       ...request.waiters.map((ref) => this.keys.lock(ref.name)),
       ...request.abandonedHolds.map((ref) => this.keys.lock(ref.name)),
     ];
-    const gc = request.liveness && Date.now() - this.lastGc >= GC_INTERVAL_MS;
+    const leaderKeys = [...request.leaderships, ...request.abandonedLeaderships].map((g) => this.keys.leader(g));
     const [row] = await this.query<{
       lapsed: boolean;
       missing_groups: string[];
@@ -236,25 +233,31 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
       granted: string[];
       fences: string[];
       requeue: string[];
-    }>(beatStatement, [
-      text(this.sessionKey),
-      this.memberId,
-      this.settings.membershipTimeoutMs,
-      request.liveness,
-      gc,
-      [...request.groups.keys()],
-      request.holds.map((ref) => ref.holder),
-      holdKeys.map(text),
-      request.holds.map((ref) => ref.shared),
-      request.leaderships,
-      request.leaderships.map((groupId) => text(this.keys.leader(groupId))),
-      request.waiters.map((ref) => ref.holder),
-      request.abandonedHolds.map((ref) => ref.holder),
-      request.abandonedLeaderships,
-      request.abandonedLeaderships.map((groupId) => text(this.keys.leader(groupId))),
-      lockKeys.map(text),
-    ]);
-    if (gc) this.lastGc = Date.now();
+    }>(
+      beatStatement,
+      [
+        text(this.sessionKey),
+        this.memberId,
+        this.settings.membershipTimeoutMs,
+        request.liveness,
+        [...request.groups.keys()],
+        request.holds.map((ref) => ref.holder),
+        holdKeys.map(text),
+        request.holds.map((ref) => ref.shared),
+        request.leaderships,
+        request.leaderships.map((groupId) => text(this.keys.leader(groupId))),
+        request.waiters.map((ref) => ref.holder),
+        request.abandonedHolds.map((ref) => ref.holder),
+        request.abandonedLeaderships,
+        request.abandonedLeaderships.map((groupId) => text(this.keys.leader(groupId))),
+        lockKeys.map(text),
+      ],
+      { keys: [...lockKeys, ...leaderKeys] },
+    );
+    if (request.liveness && Date.now() - this.lastGc >= GC_INTERVAL_MS) {
+      this.lastGc = Date.now(); // set before: a collection that fails is not retried at every beat
+      void this.query(collectGarbageStatement, []).catch(() => undefined);
+    }
     let reconnected = false;
     if (request.liveness) {
       reconnected = this.reconnected;
@@ -273,7 +276,7 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
       const ref = waiters.get(holder);
       if (!ref) return;
       this.waiters.forget(holder);
-      report.grants.push({ ref, grant: this.grant(BigInt(row!.fences[i]!)) });
+      report.grants.push({ ref, grant: grantOf(BigInt(row!.fences[i]!), this.leaseMs) });
     });
     for (const holder of row!.requeue) {
       const ref = waiters.get(holder);
@@ -314,7 +317,8 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
   /** Another member deleted a group we led: let go of its leadership key, then tell the core. */
   private async leadershipDeleted(groupId: string): Promise<void> {
     this.events?.leadershipLost(groupId);
-    await this.query(letGoLeaderStatement, [text(this.sessionKey), groupId, text(this.keys.leader(groupId))]).catch(
+    const key = this.keys.leader(groupId);
+    await this.query(letGoLeaderStatement, [text(this.sessionKey), groupId, text(key)], { keys: [key] }).catch(
       () => undefined,
     ); // the next election or beat lets go
   }
@@ -322,7 +326,9 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
   /** Another session broke our hold: only we can unlock our advisory lock, and the breaker waits for it. */
   private async broken(holder: string, key: bigint, shared: boolean): Promise<void> {
     this.events?.holdLost(holder);
-    await this.query(settleStatement, [text(this.sessionKey), text(key), shared]).catch(() => undefined);
+    await this.query(settleStatement, [text(this.sessionKey), text(key), shared], { keys: [key] }).catch(
+      () => undefined,
+    );
   }
 
   // ---- Locks ---------------------------------------------------------------------------
@@ -331,38 +337,44 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
     const ref: HoldRef = { name: request.name, holder: request.holder, shared: request.shared };
     // Known before the request goes out: a wake-up may arrive before the answer is read.
     if (request.wait) this.waiters.expect(ref);
+    const key = this.keys.lock(ref.name);
     let fence: bigint;
+    let blocker: string | null;
     try {
-      const [row] = await this.query<{ fence: string }>(acquireStatement, [
-        text(this.sessionKey),
-        ref.holder,
-        text(this.keys.lock(ref.name)),
-        ref.name,
-        ref.shared,
-        request.wait,
-      ]);
+      const [row] = await this.query<{ fence: string; blocker: string | null }>(
+        acquireStatement,
+        [text(this.sessionKey), ref.holder, text(key), ref.name, ref.shared, request.wait],
+        { keys: [key] },
+      );
       fence = BigInt(row!.fence);
+      blocker = row!.blocker;
     } catch (error) {
       this.waiters.forget(ref.holder);
       throw error;
     }
     if (fence === 0n) {
+      this.waiters.waitsFor(ref.holder, blocker === null ? null : BigInt(blocker));
       this.waiters.startPoll();
       return 'queued';
     }
     this.waiters.forget(ref.holder);
-    return fence > 0n ? this.grant(fence) : null;
+    return fence > 0n ? grantOf(fence, this.leaseMs) : null;
   }
 
   async withdraw(ref: HoldRef): Promise<Grant | null> {
     this.waiters.forget(ref.holder);
     const [row] = await this.query<{ fence: string }>(withdrawStatement, [text(this.sessionKey), ref.holder]);
     const fence = BigInt(row!.fence);
-    return fence > 0n ? this.grant(fence) : null;
+    return fence > 0n ? grantOf(fence, this.leaseMs) : null;
   }
 
   async release(ref: HoldRef): Promise<boolean> {
-    const [row] = await this.query<{ released: boolean }>(releaseStatement, [text(this.sessionKey), ref.holder]);
+    const key = this.keys.lock(ref.name);
+    // Failed, the hold is not believed either: the repair lets it go.
+    const [row] = await this.query<{ released: boolean }>(releaseStatement, [text(this.sessionKey), ref.holder], {
+      keys: [key],
+      holders: [ref.holder],
+    });
     return row!.released;
   }
 
@@ -372,13 +384,14 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
   }
 
   async breakLock(name: string): Promise<boolean> {
-    const key = text(this.keys.lock(name));
-    const [row] = await this.query<{ was_held: boolean; own: string[]; others: string[] }>(breakLockStatement, [
-      text(this.sessionKey),
-      key,
-    ]);
+    const key = this.keys.lock(name);
+    const [row] = await this.query<{ was_held: boolean; own: string[]; others: string[] }>(
+      breakLockStatement,
+      [text(this.sessionKey), text(key)],
+      { keys: [key] },
+    );
     for (const holder of row!.own) this.events?.holdLost(holder);
-    if (row!.others.length > 0) await this.query(waitReleasedStatement, [key, row!.others, BREAK_WAIT_MS]);
+    if (row!.others.length > 0) await this.query(waitReleasedStatement, [text(key), row!.others, BREAK_WAIT_MS]);
     return row!.was_held;
   }
 
@@ -388,34 +401,5 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
 
   isTimeoutError(error: unknown): boolean {
     return isTimeoutError(error);
-  }
-
-  // ---- Helpers -------------------------------------------------------------------------
-
-  protected statement(statement: SqlStatement, values: unknown[]) {
-    return { name: statement.name, text: statement.text(this.names), values };
-  }
-
-  protected async query<R>(statement: SqlStatement, values: unknown[]): Promise<R[]> {
-    const client = this.connected();
-    try {
-      return (await client.query(this.statement(statement, values))).rows as R[];
-    } catch (error) {
-      // No answer within the client-side limit: the network, not the query, is stuck (a silent drop
-      // keeps a socket open for many minutes). Drop the connection: its holds end here and now.
-      if (error instanceof Error && error.message === 'Query read timeout') {
-        (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
-      }
-      throw error;
-    }
-  }
-
-  private grant(fence: bigint): Grant {
-    return grantOf(fence);
-  }
-
-  protected connected(): Client {
-    if (!this.client) throw new PostgresConnectionDown('The PostgreSQL session is not connected');
-    return this.client;
   }
 }

@@ -1,4 +1,3 @@
-import type { Client } from 'pg';
 import type { StoredMember } from '../../core/coordinator-options.js';
 import {
   GroupAlreadyExistError,
@@ -7,7 +6,7 @@ import {
   MemberAlreadyExistError,
   MemberNotJoinedError,
 } from '../../core/errors.js';
-import type { LockKeys } from './lock-keys.js';
+import { PostgresStatements } from './postgres-statements.js';
 import {
   createGroupStatement,
   deleteGroupStatement,
@@ -21,7 +20,6 @@ import {
   membersWithCapabilitiesStatement,
   standDownStatement,
   updateCapabilitiesStatement,
-  type SqlStatement,
 } from './sql/index.js';
 
 const text = (value: bigint): string => value.toString();
@@ -31,19 +29,7 @@ const text = (value: bigint): string => value.toString();
  * call (docs/postgresql.md). `PostgresDriver` adds the session: the
  * connection and its advisory locks, the beat, notifications, locks.
  */
-export abstract class PostgresGroupOperations {
-  protected abstract readonly keys: LockKeys;
-  protected abstract readonly memberId: string;
-  protected abstract sessionKey: bigint;
-  /** Groups this session led at the last election (to let go of a group another member deleted). */
-  protected readonly leading = new Set<string>();
-  protected abstract query<R>(statement: SqlStatement, values: unknown[]): Promise<R[]>;
-  protected abstract connected(): Client;
-  protected abstract statement(
-    statement: SqlStatement,
-    values: unknown[],
-  ): { name: string; text: string; values: unknown[] };
-
+export abstract class PostgresGroupOperations extends PostgresStatements {
   // ---- Groups and members ----------------------------------------------------------
 
   async createGroup(groupId: string): Promise<void> {
@@ -74,11 +60,12 @@ export abstract class PostgresGroupOperations {
   }
 
   async deleteGroup(groupId: string): Promise<void> {
-    const [row] = await this.query<{ answer: number }>(deleteGroupStatement, [
-      text(this.sessionKey),
-      groupId,
-      text(this.keys.leader(groupId)),
-    ]);
+    const key = this.keys.leader(groupId);
+    const [row] = await this.query<{ answer: number }>(
+      deleteGroupStatement,
+      [text(this.sessionKey), groupId, text(key)],
+      { keys: [key] },
+    );
     if (row!.answer === -1) throw new GroupNotCreatedError(groupId);
     if (row!.answer === -3) throw new GroupNotEmptyError(groupId);
     this.leading.delete(groupId);
@@ -140,12 +127,12 @@ export abstract class PostgresGroupOperations {
   }
 
   async elect(groupIds: readonly string[]): Promise<Set<string>> {
-    const [row] = await this.query<{ led: string[] }>(electStatement, [
-      text(this.sessionKey),
-      this.memberId,
-      [...groupIds],
-      groupIds.map((groupId) => text(this.keys.leader(groupId))),
-    ]);
+    const keys = groupIds.map((groupId) => this.keys.leader(groupId));
+    const [row] = await this.query<{ led: string[] }>(
+      electStatement,
+      [text(this.sessionKey), this.memberId, [...groupIds], keys.map(text)],
+      { keys },
+    );
     const led = new Set(row!.led);
     for (const groupId of groupIds) {
       if (led.has(groupId)) this.leading.add(groupId);
@@ -155,11 +142,13 @@ export abstract class PostgresGroupOperations {
   }
 
   async standDown(groupId: string): Promise<boolean> {
-    const [row] = await this.query<{ answer: number }>(standDownStatement, [
-      text(this.sessionKey),
-      groupId,
-      text(this.keys.leader(groupId)),
-    ]);
+    const key = this.keys.leader(groupId);
+    // Failed, it is not believed either: the repair gives it up.
+    const [row] = await this.query<{ answer: number }>(
+      standDownStatement,
+      [text(this.sessionKey), groupId, text(key)],
+      { keys: [key], groups: [groupId] },
+    );
     this.leading.delete(groupId);
     if (row!.answer === -1) throw new GroupNotCreatedError(groupId);
     return row!.answer === 1;

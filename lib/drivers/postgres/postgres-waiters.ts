@@ -1,25 +1,31 @@
 import { performance } from 'node:perf_hooks';
 import type { BackendEvents, Grant, HoldRef, LockRequest } from '../../core/backend.js';
 import type { LockKeys } from './lock-keys.js';
+import type { Touched } from './postgres-statements.js';
 import { type SqlStatement, tryGrantsStatement } from './sql/index.js';
 
 /**
  * How often queued requests look again while any wait: a holder that dies
- * frees its advisory lock at once but notifies nobody (docs/postgresql.md).
+ * frees its advisory lock at once but notifies nobody. The head waiter
+ * learns of it sooner through the death watch (postgres-death-watch.ts);
+ * this covers the rest (a waiter behind a dead waiter, a Python holder).
  */
 export const WAITER_POLL_MS = 500;
 
 const text = (value: bigint): string => value.toString();
 
-/** A grant on PostgreSQL: holds end only with the session, so no lease. */
-export const grantOf = (fence: bigint): Grant => ({ fence, leaseMs: undefined });
+/** A grant on PostgreSQL: its lease is the driver's (the beat interval plus the statement timeout). */
+export const grantOf = (fence: bigint, leaseMs: number): Grant => ({ fence, leaseMs });
 
 /** What the waiting side needs from its driver. */
 export interface PostgresWaitersHost {
   readonly keys: LockKeys;
   readonly sessionKey: bigint;
   readonly connected: boolean;
-  query<R>(statement: SqlStatement, values: unknown[]): Promise<R[]>;
+  readonly leaseMs: number;
+  query<R>(statement: SqlStatement, values: unknown[], touched?: Touched): Promise<R[]>;
+  /** Watch this session (the one the first of our head waiters waits for), or none. */
+  watch(sessionKey: bigint | null): void;
   acquire(request: LockRequest): Promise<Grant | 'queued' | null>;
   events(): BackendEvents | undefined;
 }
@@ -32,6 +38,10 @@ export interface PostgresWaitersHost {
 export class PostgresWaiters {
   /** Queued requests waiting for their grant, by holder. */
   private readonly queued = new Map<string, HoldRef>();
+  /** The session each queued request waits for, when it is at the head of its queue. */
+  private readonly blockers = new Map<string, bigint>();
+  /** ms between looks while any request waits. */
+  pollMs = WAITER_POLL_MS;
   private readonly pendingChecks = new Set<string>();
   private checkScheduled = false;
   private poll: NodeJS.Timeout | undefined;
@@ -59,7 +69,21 @@ export class PostgresWaiters {
   clear(): void {
     this.queued.clear();
     this.pendingChecks.clear();
+    this.blockers.clear();
+    this.host.watch(null);
     this.stopPoll();
+  }
+
+  /** `holder` waits for session `blocker` (null: for none we can watch). */
+  waitsFor(holder: string, blocker: bigint | null): void {
+    if (blocker === null || !this.queued.has(holder)) this.blockers.delete(holder);
+    else this.blockers.set(holder, blocker);
+    this.host.watch(this.blockers.values().next().value ?? null);
+  }
+
+  /** A watched session died: every request looks again now. */
+  checkAll(): void {
+    for (const holder of this.queued.keys()) this.check(holder);
   }
 
   /** Look again for `holder` soon; every look due at once goes in one round trip. */
@@ -76,13 +100,14 @@ export class PostgresWaiters {
     this.pendingChecks.clear();
     if (refs.length === 0 || !this.host.connected) return;
     const since = performance.now();
-    let rows: { holder: string; fence: string }[];
+    let rows: { holder: string; fence: string; blocker: string | null }[];
+    const keys = refs.map((ref) => this.host.keys.lock(ref.name));
     try {
-      rows = await this.host.query(tryGrantsStatement, [
-        text(this.host.sessionKey),
-        refs.map((ref) => ref.holder),
-        refs.map((ref) => text(this.host.keys.lock(ref.name))),
-      ]);
+      rows = await this.host.query(
+        tryGrantsStatement,
+        [text(this.host.sessionKey), refs.map((ref) => ref.holder), keys.map(text)],
+        { keys },
+      );
     } catch {
       return; // the poll and the beat look again
     }
@@ -92,9 +117,11 @@ export class PostgresWaiters {
       const fence = BigInt(row.fence);
       if (fence > 0n) {
         this.forget(row.holder);
-        this.host.events()?.granted(ref, grantOf(fence), since);
+        this.host.events()?.granted(ref, grantOf(fence, this.host.leaseMs), since);
       } else if (fence < 0n) {
         void this.requeue(ref);
+      } else {
+        this.waitsFor(row.holder, row.blocker === null ? null : BigInt(row.blocker));
       }
     }
   }
@@ -104,8 +131,8 @@ export class PostgresWaiters {
     if (this.poll) return;
     this.poll = setInterval(() => {
       if (this.queued.size === 0) return this.stopPoll();
-      for (const holder of this.queued.keys()) this.check(holder);
-    }, WAITER_POLL_MS);
+      this.checkAll();
+    }, this.pollMs);
     this.poll.unref();
   }
 
@@ -130,5 +157,6 @@ export class PostgresWaiters {
   forget(holder: string): void {
     this.queued.delete(holder);
     this.pendingChecks.delete(holder);
+    if (this.blockers.delete(holder)) this.host.watch(this.blockers.values().next().value ?? null);
   }
 }

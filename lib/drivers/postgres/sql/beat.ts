@@ -5,12 +5,14 @@ import type { SqlDefinition, SqlStatement } from './statement.js';
  * the core abandoned, refresh this session's liveness (reporting whether it
  * had lapsed), and report the groups this member is no longer in, the holds
  * and leaderships that are gone (letting go of their advisory locks) and the
- * queued requests granted meanwhile (or to be queued again: −1).
+ * queued requests granted meanwhile (or to be queued again: −1). Garbage
+ * collection is a statement of its own (collect-garbage.ts): liveness never
+ * waits for it, nor fails with it.
  */
 export const beatFunction: SqlDefinition = {
   create: (n) => `
 CREATE OR REPLACE FUNCTION ${n.t('beat')}(
-  p_session bigint, p_member text, p_timeout_ms integer, p_liveness boolean, p_gc boolean,
+  p_session bigint, p_member text, p_timeout_ms integer, p_liveness boolean,
   p_groups text[],
   p_holders text[], p_hold_keys bigint[], p_hold_shared boolean[],
   p_leaderships text[], p_leader_keys bigint[],
@@ -68,9 +70,6 @@ BEGIN
       requeue := requeue || p_waiters[i];
     END IF;
   END LOOP;
-  IF p_gc THEN
-    PERFORM ${n.t('collect_garbage')}();
-  END IF;
 END $fn$;`,
 };
 
@@ -78,6 +77,6 @@ export const beatStatement: SqlStatement = {
   name: 'nc_beat',
   text: (n) =>
     `SELECT lapsed, missing_groups, lost_holds, lost_leaderships, granted, fences, requeue FROM ${n.t('beat')}(` +
-    `$1, $2, $3, $4, $5, $6::text[], $7::text[], $8::bigint[], $9::boolean[], $10::text[], $11::bigint[], ` +
-    `$12::text[], $13::text[], $14::text[], $15::bigint[], $16::bigint[])`,
+    `$1, $2, $3, $4, $5::text[], $6::text[], $7::bigint[], $8::boolean[], $9::text[], $10::bigint[], ` +
+    `$11::text[], $12::text[], $13::text[], $14::bigint[], $15::bigint[])`,
 };

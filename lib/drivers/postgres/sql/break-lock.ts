@@ -20,7 +20,7 @@ BEGIN
     IF h.session_key = p_session THEN
       was_held := true;
       own := own || h.holder;
-    ELSIF h.session_key IN (SELECT session_key FROM ${n.t('live_sessions')}) THEN
+    ELSIF ${n.t('live')}(h.session_key) THEN
       was_held := true;
       PERFORM pg_notify('nc_session_' || h.session_key,
                         'b' || CASE WHEN h.shared THEN '1' ELSE '0' END || k || ' ' || h.holder);

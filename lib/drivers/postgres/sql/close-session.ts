@@ -1,3 +1,4 @@
+import { DIRECT_SETTING } from './advisory-apply.js';
 import type { SqlDefinition, SqlStatement } from './statement.js';
 
 /**
@@ -19,6 +20,8 @@ BEGIN
   PERFORM ${n.t('mutex')}(ARRAY(
     SELECT lock_key FROM ${n.t('holds')} WHERE session_key = p_session
     UNION SELECT lock_key FROM ${n.t('waiters')} WHERE session_key = p_session));
+  -- Every session lock goes here and now; the advisory rows deleted below need no unlock at commit.
+  PERFORM set_config('${DIRECT_SETTING}', 'on', true);
   PERFORM pg_advisory_unlock_all();
   FOR k IN WITH held AS (DELETE FROM ${n.t('holds')} WHERE session_key = p_session RETURNING lock_key),
                 queued AS (DELETE FROM ${n.t('waiters')} WHERE session_key = p_session RETURNING lock_key)

@@ -1,4 +1,4 @@
-import { MUTEX_CLASS, type SqlDefinition } from './statement.js';
+import { MUTEX_CLASS, type SqlDefinition, type SqlStatement } from './statement.js';
 
 /**
  * Delete what sessions that died left behind: their session rows, the
@@ -45,4 +45,13 @@ BEGIN
     PERFORM ${n.t('wake')}(k);
   END LOOP;
 END $fn$;`,
+};
+
+/**
+ * Its own statement, never part of a beat: it reads `pg_locks` (whose cost
+ * grows with every lock on the server) and may time out alone.
+ */
+export const collectGarbageStatement: SqlStatement = {
+  name: 'nc_collect_garbage',
+  text: (n) => `SELECT ${n.t('collect_garbage')}()`,
 };

@@ -1,8 +1,10 @@
 import type { SqlDefinition } from './statement.js';
 
 /**
- * Hold advisory key `k` in a mode for this session: taken once and noted in
- * `advisory`, as the lock is re-entrant per session and one unlock must free it.
+ * Hold advisory key `k` in a mode for this session: reserved for this
+ * transaction and noted in `advisory` (once: advisory locks are re-entrant
+ * per session and one unlock must free it); the session lock itself is
+ * taken at commit (advisory-apply.ts).
  */
 export const grabFunction: SqlDefinition = {
   create: (n) => `

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { SchemaNames } from '../schema-names.js';
 import { acquireFunction } from './acquire.js';
+import { advisoryApplyFunction } from './advisory-apply.js';
 import { beatFunction } from './beat.js';
+import { blockerFunction } from './blocker.js';
 import { breakLockFunction } from './break-lock.js';
 import { closeSessionFunction } from './close-session.js';
 import { collectGarbageFunction } from './collect-garbage.js';
@@ -11,9 +13,12 @@ import { electFunction } from './elect.js';
 import { grabFunction } from './grab.js';
 import { joinGroupFunction } from './join-group.js';
 import { leaveGroupFunction } from './leave-group.js';
+import { liveFunction } from './live.js';
+import { lockKeyFunction } from './lock-key.js';
 import { mutexFunction } from './mutex.js';
 import { openSessionFunction } from './open-session.js';
 import { releaseFunction } from './release.js';
+import { repairFunction } from './repair.js';
 import { settleFunction } from './settle.js';
 import type { SqlDefinition } from './statement.js';
 import { standDownFunction } from './stand-down.js';
@@ -31,6 +36,7 @@ export { acquireStatement } from './acquire.js';
 export { beatStatement } from './beat.js';
 export { breakLockStatement } from './break-lock.js';
 export { closeSessionStatement } from './close-session.js';
+export { collectGarbageStatement } from './collect-garbage.js';
 export { createGroupStatement } from './create-group.js';
 export { deleteGroupStatement } from './delete-group.js';
 export { electStatement } from './elect.js';
@@ -46,6 +52,7 @@ export { membersWithCapabilitiesStatement } from './members-with-capabilities.js
 export { openSessionStatement } from './open-session.js';
 export { pingStatement } from './ping.js';
 export { releaseStatement } from './release.js';
+export { repairStatement } from './repair.js';
 export { sessionCheckStatement } from './session-check.js';
 export { settleStatement } from './settle.js';
 export { standDownStatement } from './stand-down.js';
@@ -60,13 +67,17 @@ export { withdrawStatement } from './withdraw.js';
 const DEFINITIONS: SqlDefinition[] = [
   tablesDefinition,
   tryKeyFunction,
+  lockKeyFunction,
   unlockKeyFunction,
+  advisoryApplyFunction,
+  liveFunction,
   mutexFunction,
   grabFunction,
   dropKeyFunction,
   takeFunction,
   wakeFunction,
   settleFunction,
+  blockerFunction,
   acquireFunction,
   tryGrantFunction,
   tryGrantsFunction,
@@ -82,6 +93,7 @@ const DEFINITIONS: SqlDefinition[] = [
   deleteGroupFunction,
   electFunction,
   standDownFunction,
+  repairFunction,
   beatFunction,
 ];
 

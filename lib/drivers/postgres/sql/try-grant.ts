@@ -29,7 +29,7 @@ BEGIN
   END IF;
   IF EXISTS (SELECT 1 FROM ${n.t('waiters')} a
              WHERE a.lock_key = w.lock_key AND a.id < w.id AND (NOT a.shared OR NOT w.shared)
-               AND a.session_key IN (SELECT session_key FROM ${n.t('live_sessions')})) THEN
+               AND ${n.t('live')}(a.session_key)) THEN
     RETURN 0;
   END IF;
   IF NOT ${n.t('take')}(p_session, w.lock_key, w.shared) THEN

@@ -15,7 +15,7 @@ BEGIN
   LOOP
     IF NOT EXISTS (SELECT 1 FROM ${n.t('advisory')} a
                    WHERE a.lock_key = k AND a.session_key = ANY (p_sessions)
-                     AND a.session_key IN (SELECT session_key FROM ${n.t('live_sessions')})) THEN
+                     AND ${n.t('live')}(a.session_key)) THEN
       RETURN true;
     END IF;
     IF clock_timestamp() >= v_deadline THEN

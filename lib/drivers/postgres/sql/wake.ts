@@ -14,7 +14,7 @@ DECLARE
   first boolean := true;
 BEGIN
   FOR w IN SELECT q.session_key, q.holder, q.shared FROM ${n.t('waiters')} q
-           WHERE q.lock_key = k AND q.session_key IN (SELECT session_key FROM ${n.t('live_sessions')})
+           WHERE q.lock_key = k AND ${n.t('live')}(q.session_key)
            ORDER BY q.id LOOP
     EXIT WHEN NOT first AND NOT w.shared;
     PERFORM pg_notify('nc_session_' || w.session_key, 'w' || w.holder);
