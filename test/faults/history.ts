@@ -85,6 +85,8 @@ export interface MembersRecord {
   group: string;
   at: number;
   members: string[];
+  /** Why the read failed (then `members` is empty), e.g. the group no longer exists. */
+  error?: string;
 }
 
 /** At the end, after every worker stopped: could a fresh member take the lock at once? */
@@ -305,7 +307,8 @@ export function checkMembers(records: HistoryRecord[]): Violation[] {
         rule: 'member-missing',
         message:
           `group ${read.group} at ${seconds(read.at, start)} s (faults over at ${seconds(calmFrom - beatMs - slackMs, start)} s, ` +
-          `beat ${beatMs} ms) lacks ${missing.join(', ')}; it had [${read.members.join(', ')}]`,
+          `beat ${beatMs} ms) lacks ${missing.join(', ')}; ` +
+          (read.error ? `the read failed: ${read.error}` : `it had [${read.members.join(', ')}]`),
       });
     }
   }
@@ -341,8 +344,8 @@ export function checkHistory(records: HistoryRecord[]): Violation[] {
   ];
 }
 
-/** A readable verdict: the counts, then each violation (at most `limit`). */
-export function verdict(records: HistoryRecord[], violations = checkHistory(records), limit = 20): string {
+/** A readable verdict: the counts, then the first `perRule` violations of each rule. */
+export function verdict(records: HistoryRecord[], violations = checkHistory(records), perRule = 5): string {
   const m = meta(records);
   const grants = records.filter((r) => r.t === 'grant').length;
   const ops = records.filter((r) => r.t === 'op').length;
@@ -353,8 +356,11 @@ export function verdict(records: HistoryRecord[], violations = checkHistory(reco
     `${m.scenario}: ${grants} holds, ${ops} operations, faults: ${faults.join('; ') || 'none'} ` +
     `(times from the run's start; slack ${m.slackMs} ms)`;
   if (violations.length === 0) return `${head}\nOK: no violation`;
-  const byRule = [...groupBy(violations, (v) => v.rule)].map(([rule, list]) => `${list.length} ${rule}`).join(', ');
-  const lines = violations.slice(0, limit).map((v) => `- [${v.rule}] ${v.message}`);
-  if (violations.length > limit) lines.push(`- … and ${violations.length - limit} more`);
-  return `${head}\nVIOLATED (${byRule}):\n${lines.join('\n')}`;
+  const rules = [...groupBy(violations, (v) => v.rule)];
+  const lines = [`VIOLATED (${rules.map(([rule, list]) => `${list.length} ${rule}`).join(', ')}):`];
+  for (const [rule, list] of rules) {
+    for (const v of list.slice(0, perRule)) lines.push(`- [${rule}] ${v.message}`);
+    if (list.length > perRule) lines.push(`- [${rule}] … and ${list.length - perRule} more`);
+  }
+  return `${head}\n${lines.join('\n')}`;
 }
