@@ -1,7 +1,7 @@
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
-// The fault suite (docs/reliability.md#the-fault-suite), apart from `npm test`:
+// The fault suite (docs/fault-suite.md), apart from `npm test`:
 // its files are named *.fault.ts, start servers of their own and break them.
 // `npm run faults` runs it (test/faults/run.mjs passes --duration on as FAULTS_DURATION_S).
 export default defineConfig({

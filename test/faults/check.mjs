@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The fault suite's history checker on the command line (docs/reliability.md#the-fault-suite):
+// The fault suite's history checker on the command line (docs/fault-suite.md):
 //   npm run faults:check -- history.jsonl [more.jsonl…]
 // Prints the verdict of each file; exits 1 if any broke a rule, 2 on bad input.
 // history.ts is TypeScript with no imports: SWC strips its types and Node imports it from memory.

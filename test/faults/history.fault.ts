@@ -1,5 +1,5 @@
 /**
- * The history checker (docs/reliability.md#the-fault-suite) on small
+ * The history checker (docs/fault-suite.md) on small
  * hand-made histories: each rule is shown to pass a clean history and to
  * fail one that breaks it, so a green fault run means something.
  */

@@ -1,5 +1,5 @@
 /**
- * The history checker of the fault suite (docs/reliability.md#the-fault-suite):
+ * The history checker of the fault suite (docs/fault-suite.md):
  * pure functions over what every process recorded, one JSON object a line.
  * Self-contained (no imports), so the command-line checker (`check.mjs`)
  * can load it as it is.
@@ -131,6 +131,8 @@ export interface Belief {
   until: number;
   /** Why the belief ended (`open` if it never did). */
   endedBy: string;
+  /** A release that failed first: the library kept saying the lock was held. */
+  releaseError?: string;
 }
 
 /** Parse JSON lines; blank lines are skipped, a bad line throws naming its number. */
@@ -174,7 +176,7 @@ export function beliefs(records: HistoryRecord[]): Belief[] {
       if (death !== undefined && death >= grant.at) candidates.push([death, 'SIGKILL']);
       candidates.sort((a, b) => a[0] - b[0]);
       const [until, endedBy] = candidates[0] ?? [Infinity, 'open'];
-      return { grant, until, endedBy };
+      return { grant, until, endedBy, releaseError: end?.releaseError };
     });
 }
 
@@ -187,7 +189,8 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
 function describeHold(b: Belief, start: number): string {
   const token = b.grant.token === null ? '' : `, token ${b.grant.token}`;
   const until = Number.isFinite(b.until) ? `${seconds(b.until, start)} s (${b.endedBy})` : 'the end (never ended)';
-  return `${b.grant.member} (pid ${b.grant.pid}, ${b.grant.mode}${token}) from ${seconds(b.grant.at, start)} s to ${until}`;
+  const failed = b.releaseError ? ` after a failed release, still held by the library's word: ${b.releaseError}` : '';
+  return `${b.grant.member} (pid ${b.grant.pid}, ${b.grant.mode}${token}) from ${seconds(b.grant.at, start)} s to ${until}${failed}`;
 }
 
 const seconds = (at: number, start: number) => ((at - start) / 1000).toFixed(3);

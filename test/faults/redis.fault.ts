@@ -1,5 +1,5 @@
 /**
- * redis:// under real faults (docs/reliability.md#the-fault-suite): a
+ * redis:// under real faults (docs/fault-suite.md): a
  * redis-server of this file's own per scenario, three worker processes × two
  * coordinators hammering three locks (exclusive and shared) and running for
  * one leadership, the fault repeated for the scenario's duration, then the

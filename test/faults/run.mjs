@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run faults [-- --duration <seconds>]`: the fault suite (docs/reliability.md#the-fault-suite).
+// `npm run faults [-- --duration <seconds>]`: the fault suite (docs/fault-suite.md).
 // vitest would take --duration for an option of its own, so it travels as FAULTS_DURATION_S;
 // any other argument goes to vitest as it is (a file filter, --reporter=…).
 import { spawnSync } from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * Servers the fault suite owns and breaks (docs/reliability.md#the-fault-suite):
+ * Servers the fault suite owns and breaks (docs/fault-suite.md):
  * a redis-server and a PostgreSQL cluster on spare loopback ports, never the
  * shared 6379/5432. Every process is ended by its own pid; temp dirs go.
  * PostgreSQL refuses to run as root (as CI runs): as root, initdb and the

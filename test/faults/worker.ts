@@ -1,5 +1,5 @@
 /**
- * One worker process of the fault suite (docs/reliability.md#the-fault-suite):
+ * One worker process of the fault suite (docs/fault-suite.md):
  * several coordinators on one backend URL, each beating, running its
  * watchers, running for leadership of one group, and hammering a few locks
  * (exclusive and shared mixed). Everything each one believes and every call

@@ -1,5 +1,5 @@
 /**
- * The fault suite's workload (docs/reliability.md#the-fault-suite): worker
+ * The fault suite's workload (docs/fault-suite.md): worker
  * processes (worker.ts) × coordinators on one backend, the test's own
  * records (faults, kills, members reads, the final check of every lock) in
  * one history, and the verdict of the checker over all of it.
@@ -45,6 +45,8 @@ function workerScript(lib: CompiledLib): Promise<string> {
 export interface WorkloadOptions {
   scenario: string;
   url: string;
+  /** Where the test's own observer reads members and tries the locks at the end (default: `url`). */
+  observerUrl?: string;
   processes: number;
   membersPerProcess: number;
   locks: string[];
@@ -136,7 +138,7 @@ export class Workload {
   /** One beat and the slack after the faults, read the members (a few times, from a coordinator of the test's own). */
   async readMembers(): Promise<void> {
     await sleep(this.options.beatMs + SLACK_MS);
-    this.observer ??= getCoordinator(this.options.url, `observer-${this.group}`);
+    this.observer ??= getCoordinator(this.options.observerUrl ?? this.options.url, `observer-${this.group}`);
     const deadline = now() + 2 * this.options.callBoundMs;
     while (!this.observer.isStarted && now() < deadline) await this.observer.start().catch(() => sleep(200));
     for (let read = 0; read < 3; read++) {
@@ -183,7 +185,7 @@ export class Workload {
   /** After every worker stopped: a fresh member must get each lock at once. */
   async checkLocksFree(): Promise<void> {
     if (!this.observer?.isStarted) {
-      this.observer = getCoordinator(this.options.url, `observer-${this.group}`);
+      this.observer = getCoordinator(this.options.observerUrl ?? this.options.url, `observer-${this.group}`);
       await this.observer.start();
     }
     for (const name of this.options.locks) {
