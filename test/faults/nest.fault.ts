@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { transformFile } from '@swc/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CompiledLib, compileLib } from '../support/compiled-lib.js';
-import { PostgresCluster, RedisServer } from './servers.js';
+import { PostgresCluster, RedisServer, serverBinaryInUse } from './servers.js';
 import { DURATION_MS, now, Workload } from './workload.js';
 
 /** The app's `shutdown.timeoutMs` (nest-app.ts). */
@@ -108,7 +108,7 @@ describe('a NestJS application getting SIGTERM while @WithLock and @Leader work 
     }
   }
 
-  it(
+  it.runIf(serverBinaryInUse('redis-server'))(
     'on redis://',
     async () => {
       const redis = await RedisServer.start();
@@ -121,7 +121,7 @@ describe('a NestJS application getting SIGTERM while @WithLock and @Leader work 
     90_000 + 2 * DURATION_MS,
   );
 
-  it.runIf(PostgresCluster.available() || process.env.CI)(
+  it.runIf(serverBinaryInUse('postgres'))(
     'on postgresql://',
     async () => {
       const cluster = await PostgresCluster.start();

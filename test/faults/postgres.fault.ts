@@ -9,8 +9,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CompiledLib, compileLib } from '../support/compiled-lib.js';
-import { PostgresCluster } from './servers.js';
-import { DURATION_MS, now, repeatFaults, Workload, type WorkloadOptions } from './workload.js';
+import { PostgresCluster, serverBinaryInUse } from './servers.js';
+import { DURATION_MS, killLeadingHolder, repeatFaults, Workload, type WorkloadOptions } from './workload.js';
 
 /** tooz's `timeout` (seconds): membership 4 s, a beat every 2 s. */
 const TIMEOUT_S = 4;
@@ -20,8 +20,10 @@ const STATEMENT_TIMEOUT_S = 2;
 const CALL_BOUND_MS = STATEMENT_TIMEOUT_S * 1000 + 5_000;
 /** How often a beat also collects garbage (lib/drivers/postgres). */
 const GC_INTERVAL_MS = 10_000;
+/** Another member leads after a SIGKILLed leader within a lease and a beat at worst (the figure is printed; docs/fault-suite.md). */
+const TAKEOVER_MS = 6_000;
 
-describe.runIf(PostgresCluster.available() || process.env.CI)('postgresql:// under faults', () => {
+describe.runIf(serverBinaryInUse('postgres'))('postgresql:// under faults', () => {
   let lib: CompiledLib;
   let cluster: PostgresCluster;
   let workload: Workload | undefined;
@@ -163,18 +165,8 @@ describe.runIf(PostgresCluster.available() || process.env.CI)('postgresql:// und
     async () => {
       await run('SIGKILL of a holder that leads', async (_pg, w) => {
         await sleep(1_500);
-        const deadline = now() + 10_000;
-        for (;;) {
-          const victim = (await w.status()).find((status) =>
-            Object.values(status.members).some((member) => member.leads && member.holds.length > 0),
-          );
-          if (victim) {
-            await w.fault('SIGKILL of a lock holder and leader', () => w.kill(victim.pid));
-            break;
-          }
-          if (now() > deadline) throw new Error('no worker both held a lock and led within 10 s');
-          await sleep(20);
-        }
+        const takeoverMs = await killLeadingHolder(w, TAKEOVER_MS);
+        console.log(`another member led ${Math.round(takeoverMs)} ms after the leader's SIGKILL`);
         await sleep(Math.max(DURATION_MS - 1_500, 2_000));
       });
     },

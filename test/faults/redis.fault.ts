@@ -8,15 +8,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CompiledLib, compileLib } from '../support/compiled-lib.js';
-import { redisServerAvailable } from '../redis/redis-servers.js';
-import { RedisServer } from './servers.js';
-import { DURATION_MS, now, repeatFaults, Workload, type WorkloadOptions } from './workload.js';
+import { RedisServer, serverBinaryInUse } from './servers.js';
+import { DURATION_MS, killLeadingHolder, repeatFaults, Workload, type WorkloadOptions } from './workload.js';
 
 /** tooz's `timeout` (seconds): membership and lock lease 4 s, a beat every 2 s, one command at most 4 s. */
 const TIMEOUT_S = 4;
 const LEASE_MS = TIMEOUT_S * 1000;
+/** Another member leads after a SIGKILLed leader within a lease and a beat at worst (the figure is printed; docs/fault-suite.md). */
+const TAKEOVER_MS = 6_000;
 
-describe.runIf(redisServerAvailable() || process.env.CI)('redis:// under faults', () => {
+describe.runIf(serverBinaryInUse('redis-server'))('redis:// under faults', () => {
   let lib: CompiledLib;
   let server: RedisServer | undefined;
   let workload: Workload | undefined;
@@ -136,18 +137,8 @@ describe.runIf(redisServerAvailable() || process.env.CI)('redis:// under faults'
     async () => {
       await run('SIGKILL of a holder that leads', async (_redis, w) => {
         await sleep(1_500);
-        const deadline = now() + 10_000;
-        for (;;) {
-          const victim = (await w.status()).find((status) =>
-            Object.values(status.members).some((member) => member.leads && member.holds.length > 0),
-          );
-          if (victim) {
-            await w.fault('SIGKILL of a lock holder and leader', () => w.kill(victim.pid));
-            break;
-          }
-          if (now() > deadline) throw new Error('no worker both held a lock and led within 10 s');
-          await sleep(20);
-        }
+        const takeoverMs = await killLeadingHolder(w, TAKEOVER_MS);
+        console.log(`another member led ${Math.round(takeoverMs)} ms after the leader's SIGKILL`);
         await sleep(Math.max(DURATION_MS - 1_500, 2_000));
       });
     },

@@ -17,6 +17,25 @@ import pg from 'pg';
 import { freePort } from '../support/free-port.js';
 import { until } from '../redis/redis-servers.js';
 
+/**
+ * Whether a scenario needing `binary` runs: always under CI (where a missing
+ * binary must fail), else when it is installed, with a loud warning when not.
+ */
+export function serverBinaryInUse(binary: 'redis-server' | 'postgres'): boolean {
+  if (process.env.CI) return true;
+  const found =
+    binary === 'redis-server'
+      ? spawnSync('redis-server', ['--version']).status === 0
+      : spawnSync(join(PG_BIN, 'postgres'), ['--version']).status === 0;
+  if (!found) {
+    console.warn(
+      `\n*** ${binary} is not installed: its fault scenarios are SKIPPED.\n` +
+        `*** Install it (apt-get install ${binary === 'postgres' ? 'postgresql-15' : 'redis-server'}).\n`,
+    );
+  }
+  return found;
+}
+
 async function ended(child: ChildProcess, withinMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   await Promise.race([once(child, 'exit'), sleep(withinMs)]);
@@ -117,10 +136,6 @@ export class PostgresCluster {
   private readonly owner = process.getuid?.() === 0 ? postgresUser() : undefined;
 
   private constructor(readonly port: number) {}
-
-  static available(): boolean {
-    return spawnSync(join(PG_BIN, 'postgres'), ['--version']).status === 0;
-  }
 
   static async start(settings: Record<string, string> = {}): Promise<PostgresCluster> {
     const cluster = new PostgresCluster(await freePort());

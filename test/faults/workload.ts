@@ -229,6 +229,35 @@ export class Workload {
   }
 }
 
+/**
+ * SIGKILL a worker whose coordinator holds a lock and leads the group (waits
+ * up to 10 s for one), then wait for another member to lead; resolves with
+ * how long that took.
+ */
+export async function killLeadingHolder(workload: Workload, withinMs: number): Promise<number> {
+  const deadline = now() + 10_000;
+  for (;;) {
+    const victim = (await workload.status()).find((status) =>
+      Object.values(status.members).some((member) => member.leads && member.holds.length > 0),
+    );
+    if (victim) {
+      let killedAt = 0;
+      await workload.fault('SIGKILL of a lock holder and leader', async () => {
+        killedAt = now();
+        await workload.kill(victim.pid);
+      });
+      for (;;) {
+        const leads = (await workload.status()).some((status) => Object.values(status.members).some((m) => m.leads));
+        if (leads) return now() - killedAt;
+        if (now() - killedAt > withinMs) throw new Error(`nobody led within ${withinMs} ms of the leader's SIGKILL`);
+        await sleep(10);
+      }
+    }
+    if (now() > deadline) throw new Error('no worker both held a lock and led within 10 s');
+    await sleep(20);
+  }
+}
+
 /** Run the workload for the scenario's duration, `fault` once every `everyMs` from `warmMs` on (at least once). */
 export async function repeatFaults(fault: () => Promise<void>, everyMs: number, warmMs = 1_500): Promise<void> {
   const end = now() + Math.max(DURATION_MS, warmMs + everyMs);
