@@ -118,7 +118,7 @@ describe.runIf(serverBinaryInUse('postgres'))('postgresql:// under faults', () =
           repeatFaults(
             () =>
               w.fault('a session holding 150 000 advisory locks for 2 s', async () => {
-                // pg_locks is materialised whole on every read of it: large, it makes wake() time out (docs/postgresql.md).
+                // pg_locks is materialised whole on every read: this large, a release that reads it times out.
                 const busy = await pg.client();
                 try {
                   await busy.query('select count(pg_advisory_lock(1000000 + i)) from generate_series(1, 150000) i');

@@ -114,7 +114,7 @@ describe.runIf(serverBinaryInUse('redis-server'))('redis:// under faults', () =>
         repeatFaults(
           () =>
             w.fault('CLIENT KILL TYPE pubsub, reconnects refused 2 s', async () => {
-              // Full first, so the dropped subscribers cannot come straight back (maxclients, as in docs/redis.md).
+              // Full first (maxclients at the clients connected), so the dropped subscribers cannot come straight back.
               const info = (await redis.client().info('clients')) as string;
               const connected = Number(/connected_clients:(\d+)/.exec(info)![1]);
               await redis.client().config('SET', 'maxclients', String(connected));

@@ -166,7 +166,7 @@ export class PostgresCluster {
       listen_addresses: '127.0.0.1',
       unix_socket_directories: this.dir,
       fsync: 'off',
-      // Room for the 150 000 advisory locks of the busy session (docs/postgresql.md).
+      // Room in the shared lock table for the 150 000 advisory locks of the busy session (docs/fault-suite.md).
       max_locks_per_transaction: '2048',
       ...this.settings,
     };
