@@ -351,12 +351,14 @@ export function checkHistory(records: HistoryRecord[]): Violation[] {
 export function verdict(records: HistoryRecord[], violations = checkHistory(records), perRule = 5): string {
   const m = meta(records);
   const grants = records.filter((r) => r.t === 'grant').length;
-  const ops = records.filter((r) => r.t === 'op').length;
+  const ops = records.filter((r): r is OpRecord => r.t === 'op');
+  const failed = ops.filter((op) => op.outcome.startsWith('error')).length;
+  const losses = records.filter((r) => r.t === 'loss').length;
   const faults = records
     .filter((r): r is FaultRecord => r.t === 'fault')
     .map((f) => `${f.name} ${seconds(f.start, m.start)}–${seconds(f.end, m.start)} s`);
   const head =
-    `${m.scenario}: ${grants} holds, ${ops} operations, faults: ${faults.join('; ') || 'none'} ` +
+    `${m.scenario}: ${grants} holds, ${losses} loss signals, ${ops.length} calls (${failed} failed), faults: ${faults.join('; ') || 'none'} ` +
     `(times from the run's start; slack ${m.slackMs} ms)`;
   if (violations.length === 0) return `${head}\nOK: no violation`;
   const rules = [...groupBy(violations, (v) => v.rule)];

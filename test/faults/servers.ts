@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +16,17 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { freePort } from '../support/free-port.js';
 import { until } from '../redis/redis-servers.js';
+
+/** PostgreSQL's binaries: `$PG_BIN`, else the newest /usr/lib/postgresql/<version>/bin (Debian's layout). */
+const PG_BIN =
+  process.env.PG_BIN ??
+  (existsSync('/usr/lib/postgresql')
+    ? readdirSync('/usr/lib/postgresql')
+        .filter((version) => existsSync(join('/usr/lib/postgresql', version, 'bin', 'postgres')))
+        .sort((a, b) => Number(b) - Number(a))
+        .map((version) => join('/usr/lib/postgresql', version, 'bin'))[0]
+    : undefined) ??
+  '/usr/lib/postgresql/15/bin';
 
 /**
  * Whether a scenario needing `binary` runs: always under CI (where a missing
@@ -126,8 +137,6 @@ export class RedisServer {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
-
-const PG_BIN = '/usr/lib/postgresql/15/bin';
 
 /** One PostgreSQL cluster of the test's own: trust auth, user and database `postgres`. */
 export class PostgresCluster {
