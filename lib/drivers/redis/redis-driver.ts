@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type {
   Backend,
   BackendEvents,
@@ -11,7 +11,13 @@ import type {
   SessionSnapshot,
 } from '../../core/backend.js';
 import { CoordinationError } from '../../core/errors.js';
-import { isConnectionError, isTimeoutError, openClient } from './redis-connection.js';
+import {
+  isConnectionError,
+  isTimeoutError,
+  openClient,
+  ReplicasBehind,
+  SessionUnsubscribed,
+} from './redis-connection.js';
 import { RedisGroupOperations } from './redis-group-operations.js';
 import { RedisKeys } from './redis-keys.js';
 import { flag, lockAnswer, RedisLocks } from './redis-locks.js';
@@ -20,6 +26,7 @@ import {
   forgetSessionScript,
   leaveScript,
   refreshScript,
+  registerSessionScript,
   releaseScript,
   waitingScript,
   withdrawScript,
@@ -54,6 +61,10 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
   private replicas = 0;
   private closing = false;
   private down = new Set<Redis>();
+  /** The session channel's subscription is confirmed by Redis (ioredis says `ready` before it subscribes again). */
+  private subscribed = false;
+  /** Bumped by every subscriber drop: a re-subscription that a newer drop overtook confirms nothing. */
+  private subscriberEpoch = 0;
 
   constructor(
     protected readonly settings: RedisSettings,
@@ -84,6 +95,9 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
       get connected() {
         return driver.client !== undefined;
       },
+      get granting() {
+        return driver.granting;
+      },
       client: () => this.connected(),
       events: () => this.events,
     });
@@ -112,11 +126,17 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
     try {
       // Subscribed before the session is named: others must never see it named and unsubscribed.
       await subscriber.subscribe(this.keys.session(this.sessionId));
-      await client
+      const pipeline = client
         .pipeline()
         .set(this.keys.beat(this.memberId), ALIVE, 'PX', this.settings.membershipTimeoutMs)
-        .hset(this.keys.sessions, this.memberId, this.sessionId)
-        .exec();
+        .hset(this.keys.sessions, this.memberId, this.sessionId);
+      this.registerIn(pipeline);
+      const results = (await pipeline.exec()) ?? [];
+      const failure = results.find(([error]) => error !== null)?.[0];
+      if (failure) throw failure;
+      if (results[2]?.[1] !== 1) {
+        throw new SessionUnsubscribed('The session channel is not subscribed on the node the commands go to');
+      }
       this.replicas = this.settings.waitReplicas > 0 ? await connectedReplicas(client) : 0;
     } catch (error) {
       client.disconnect();
@@ -125,6 +145,7 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
     }
     this.client = client;
     this.subscriber = subscriber;
+    this.subscribed = true;
     this.events = events;
     this.watched.clear();
     this.locks.clear();
@@ -134,8 +155,15 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
     }
   }
 
-  /** Either connection dropping ends the session's holds: another member may see our channel go quiet. */
+  /**
+   * Either connection dropping ends the session's holds at once: another
+   * member may see our channel go quiet, and takes over once its grace ends.
+   */
   private connectionClosed(connection: Redis): void {
+    if (connection === this.subscriber) {
+      this.subscribed = false;
+      this.subscriberEpoch++;
+    }
     if (this.closing || this.down.has(connection)) return;
     const first = this.down.size === 0;
     this.down.add(connection);
@@ -143,8 +171,60 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
   }
 
   private connectionReady(connection: Redis): void {
-    if (this.closing || !this.down.delete(connection) || this.down.size > 0) return;
+    if (this.closing) return;
+    if (connection === this.subscriber) {
+      void this.subscribeAgain(connection);
+      return;
+    }
+    this.back(connection);
+  }
+
+  /** Back only once Redis confirmed the session channel's subscription (ioredis re-sends SUBSCRIBE after `ready`). */
+  private async subscribeAgain(subscriber: Redis): Promise<void> {
+    const epoch = this.subscriberEpoch;
+    try {
+      // Answered after ioredis's own re-subscription, so the channel is subscribed once this resolves.
+      await subscriber.subscribe(this.keys.session(this.sessionId));
+      const client = this.client;
+      if (client?.status === 'ready') {
+        // Record this node for NUMSUB (a failover may have moved us); the beat records it too.
+        await registerSessionScript.run(client, [this.keys.sessionNode(this.sessionId)], this.registerArgs());
+      }
+    } catch {
+      return; // dropped again: the next `ready` tries again
+    }
+    if (epoch !== this.subscriberEpoch || this.closing || subscriber !== this.subscriber) return;
+    this.subscribed = true;
+    this.back(subscriber);
+  }
+
+  private back(connection: Redis): void {
+    if (!this.down.delete(connection) || this.down.size > 0) return;
     this.events?.connectionRestored();
+  }
+
+  /**
+   * Whether this session may be granted a lock or elected now: both
+   * connections up and the session channel's subscription confirmed.
+   * Releases, leaves and reads go out regardless.
+   */
+  protected get granting(): boolean {
+    return (
+      !this.closing &&
+      this.subscribed &&
+      this.down.size === 0 &&
+      this.client?.status === 'ready' &&
+      this.subscriber?.status === 'ready'
+    );
+  }
+
+  /** Records the node this session subscribed on (ttl: as long as anything of the session can last). */
+  private registerIn(pipeline: ChainableCommander): void {
+    registerSessionScript.run(pipeline, [this.keys.sessionNode(this.sessionId)], this.registerArgs());
+  }
+
+  private registerArgs(): [string, number] {
+    return [this.keys.session(this.sessionId), 2 * Math.max(this.leaseMs, this.settings.membershipTimeoutMs)];
   }
 
   async disconnect(snapshot: SessionSnapshot): Promise<void> {
@@ -203,6 +283,7 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
     if (request.liveness) {
       pipeline.set(this.keys.beat(this.memberId), ALIVE, 'PX', this.settings.membershipTimeoutMs, 'GET');
       pipeline.hset(this.keys.sessions, this.memberId, this.sessionId);
+      this.registerIn(pipeline);
     }
     const groups = [...request.groups.keys()];
     for (const groupId of groups) pipeline.hexists(this.keys.group(groupId), this.memberId);
@@ -214,7 +295,11 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
       refreshScript.run(
         pipeline,
         held.flatMap(({ key }) => [key, `${key}:readers`, `${key}:grants`]),
-        [this.leaseMs, ...held.flatMap(({ holder, shared }) => [holder, flag(shared)])],
+        [
+          this.leaseMs,
+          this.keys.session(this.sessionId),
+          ...held.flatMap(({ holder, shared }) => [holder, flag(shared)]),
+        ],
       );
     }
     for (const ref of request.waiters) {
@@ -225,15 +310,25 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
         this.leaseMs,
       ]);
     }
+    // Renewals and grants are acknowledged as acquires are: one a failover could lose is a failed one.
+    const acknowledged = this.replicas > 0 && (held.length > 0 || request.waiters.length > 0);
+    if (acknowledged) pipeline.wait(this.replicas, this.settings.waitTimeoutMs);
     const results = (await pipeline.exec()) ?? [];
     const failure = results.find(([error]) => error !== null)?.[0];
     if (failure) throw failure;
     const replies = results.map(([, reply]) => reply);
+    if (acknowledged && Number(replies[replies.length - 1]) < this.replicas) {
+      // The belief then ends with the lease of the last acknowledged renewal.
+      throw new ReplicasBehind(
+        `beat of member ${this.memberId}: ${Number(replies[replies.length - 1])} of ${this.replicas} replicas ` +
+          `acknowledged it within ${this.settings.waitTimeoutMs} ms`,
+      );
+    }
     let at = request.abandonedHolds.length + request.abandonedLeaderships.length;
     const report: BeatReport = { lapsed: false, missingGroups: [], lostHolds: [], lostLeaderships: [], grants: [] };
     if (request.liveness) {
       report.lapsed = replies[at] === null;
-      at += 2;
+      at += 3;
     }
     for (const groupId of groups) if (replies[at++] === 0) report.missingGroups.push(groupId);
     if (held.length > 0) {
