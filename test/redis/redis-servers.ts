@@ -17,6 +17,8 @@ export function redisServerAvailable(): boolean {
 export interface OwnServer {
   port: number;
   process: ChildProcess;
+  /** redis-server's arguments (a restart reuses them). */
+  args: string[];
   /** A client to it (made on first use). */
   client(): Redis;
 }
@@ -76,6 +78,7 @@ export class OwnServers {
     const server: OwnServer = {
       port,
       process: child,
+      args,
       client: () => {
         const client = new Redis({ host: '127.0.0.1', port, lazyConnect: false, maxRetriesPerRequest: 1 });
         client.on('error', () => undefined);
@@ -100,6 +103,23 @@ export class OwnServers {
     } finally {
       probe.disconnect();
     }
+    return server;
+  }
+
+  /**
+   * `SHUTDOWN NOSAVE`, then start it again on the same port with the same
+   * arguments: Redis comes back empty, as after a restart without persistence.
+   */
+  async restart(server: OwnServer): Promise<OwnServer> {
+    const exited = new Promise<void>((resolve) => server.process.once('exit', () => resolve()));
+    const admin = new Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true, retryStrategy: () => null });
+    admin.on('error', () => undefined);
+    await admin.connect();
+    await admin.call('SHUTDOWN', 'NOSAVE').catch(() => undefined); // the connection closes before any reply
+    admin.disconnect();
+    await exited;
+    const again = await this.spawn(server.port, server.args);
+    server.process = again.process;
     return server;
   }
 
