@@ -412,6 +412,11 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
     return isTimeoutError(error);
   }
 
+  /** An error reply from Redis (`ReplyError`: a script failed, a key of the wrong type). */
+  isServerError(error: unknown): boolean {
+    return error instanceof Error && error.name === 'ReplyError';
+  }
+
   // ---- Helpers -------------------------------------------------------------------------
 
   protected get replicaCount(): number {
