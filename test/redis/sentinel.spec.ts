@@ -115,6 +115,22 @@ describe.runIf(available || Boolean(process.env.CI))('redis:// with Sentinel and
     }
   });
 
+  // A renewal is acknowledged as a grant is: one no replica has could be lost by a failover, so the beat
+  // fails and the hold's belief ends with the lease of the last acknowledged renewal.
+  it('a beat whose renewals no replica acknowledged within wait_timeout fails', async () => {
+    const lock = coordinator.getLock(uid('lock'));
+    expect(await lock.acquire({ blocking: false })).toBe(true);
+    process.kill(replica.process.pid!, 'SIGSTOP');
+    try {
+      await expect(coordinator.heartbeat()).rejects.toThrow(/0 of 1 replicas acknowledged/);
+      await expect(lock.heartbeat()).rejects.toThrow(/0 of 1 replicas acknowledged/);
+    } finally {
+      process.kill(replica.process.pid!, 'SIGCONT');
+    }
+    expect(await coordinator.heartbeat()).toBeGreaterThan(0);
+    expect(await lock.release()).toBe(true);
+  });
+
   /** What happened in the failover test, for the known-bug test after it. */
   const failover = { staleGrant: undefined as boolean | undefined };
 
