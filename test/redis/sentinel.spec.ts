@@ -129,7 +129,20 @@ describe.runIf(available || Boolean(process.env.CI))('redis:// with Sentinel and
     }
     expect(await coordinator.heartbeat()).toBeGreaterThan(0);
     expect(await lock.release()).toBe(true);
-  });
+    // Paused past down-after-milliseconds, the replica must look healthy to the sentinel again before the
+    // failover test (else: NOGOODSLAVE).
+    const sentinelClient = sentinel.client();
+    await until(
+      async () => {
+        const replicas = (await sentinelClient.call('SENTINEL', 'REPLICAS', MASTER)) as string[][];
+        const fields = replicas.find((f) => f.includes(String(replica.port))) ?? [];
+        const flags = fields[fields.indexOf('flags') + 1] ?? '';
+        return flags === 'slave' && fields[fields.indexOf('master-link-status') + 1] === 'ok';
+      },
+      10_000,
+      'the sentinel sees the replica healthy again',
+    );
+  }, 20_000);
 
   /** What happened in the failover test, for the known-bug test after it. */
   const failover = { staleGrant: undefined as boolean | undefined };

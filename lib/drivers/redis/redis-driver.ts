@@ -22,6 +22,7 @@ import { RedisGroupOperations } from './redis-group-operations.js';
 import { RedisKeys } from './redis-keys.js';
 import { flag, lockAnswer, RedisLocks } from './redis-locks.js';
 import type { RedisSettings } from './redis-options.js';
+import { SessionConnections } from './redis-session-connections.js';
 import {
   forgetSessionScript,
   leaveScript,
@@ -59,12 +60,11 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
   /** Watched group → its events channel. */
   private readonly watched = new Map<string, string>();
   private replicas = 0;
-  private closing = false;
-  private down = new Set<Redis>();
-  /** The session channel's subscription is confirmed by Redis (ioredis says `ready` before it subscribes again). */
-  private subscribed = false;
-  /** Bumped by every subscriber drop: a re-subscription that a newer drop overtook confirms nothing. */
-  private subscriberEpoch = 0;
+  private readonly connections = new SessionConnections({
+    lost: () => this.events?.connectionLost(),
+    restored: () => this.events?.connectionRestored(),
+    subscribeAgain: (subscriber) => this.subscribeAgain(subscriber),
+  });
 
   constructor(
     protected readonly settings: RedisSettings,
@@ -109,8 +109,6 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
     if (this.memberId === RESERVED_MEMBER) {
       throw new CoordinationError(`Member id ${RESERVED_MEMBER} is reserved by tooz's Redis layout`);
     }
-    this.closing = false;
-    this.down.clear();
     this.sessionId = randomUUID().replace(/-/g, '');
     this.token = `${this.sessionId}:${this.memberId}`;
     const name = `nestjs-coordination:${this.sessionId}`;
@@ -145,77 +143,25 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
     }
     this.client = client;
     this.subscriber = subscriber;
-    this.subscribed = true;
     this.events = events;
     this.watched.clear();
     this.locks.clear();
-    for (const connection of [client, subscriber]) {
-      connection.on('close', () => this.connectionClosed(connection));
-      connection.on('ready', () => this.connectionReady(connection));
-    }
+    this.connections.follow(client, subscriber);
   }
 
-  /**
-   * Either connection dropping ends the session's holds at once: another
-   * member may see our channel go quiet, and takes over once its grace ends.
-   */
-  private connectionClosed(connection: Redis): void {
-    if (connection === this.subscriber) {
-      this.subscribed = false;
-      this.subscriberEpoch++;
-    }
-    if (this.closing || this.down.has(connection)) return;
-    const first = this.down.size === 0;
-    this.down.add(connection);
-    if (first) this.events?.connectionLost();
-  }
-
-  private connectionReady(connection: Redis): void {
-    if (this.closing) return;
-    if (connection === this.subscriber) {
-      void this.subscribeAgain(connection);
-      return;
-    }
-    this.back(connection);
-  }
-
-  /** Back only once Redis confirmed the session channel's subscription (ioredis re-sends SUBSCRIBE after `ready`). */
+  /** The session channel again, after ioredis's own re-subscription (so it is subscribed once this resolves). */
   private async subscribeAgain(subscriber: Redis): Promise<void> {
-    const epoch = this.subscriberEpoch;
-    try {
-      // Answered after ioredis's own re-subscription, so the channel is subscribed once this resolves.
-      await subscriber.subscribe(this.keys.session(this.sessionId));
-      const client = this.client;
-      if (client?.status === 'ready') {
-        // Record this node for NUMSUB (a failover may have moved us); the beat records it too.
-        await registerSessionScript.run(client, [this.keys.sessionNode(this.sessionId)], this.registerArgs());
-      }
-    } catch {
-      return; // dropped again: the next `ready` tries again
+    await subscriber.subscribe(this.keys.session(this.sessionId));
+    const client = this.client;
+    // Record this node for NUMSUB (a failover may have moved us); the beat records it too.
+    if (client?.status === 'ready') {
+      await registerSessionScript.run(client, [this.keys.sessionNode(this.sessionId)], this.registerArgs());
     }
-    if (epoch !== this.subscriberEpoch || this.closing || subscriber !== this.subscriber) return;
-    this.subscribed = true;
-    this.back(subscriber);
   }
 
-  private back(connection: Redis): void {
-    if (!this.down.delete(connection) || this.down.size > 0) return;
-    this.events?.connectionRestored();
-  }
-
-  /**
-   * Whether this session may be granted a lock or elected now: both
-   * connections up and the session channel's subscription confirmed.
-   * Releases, leaves and reads go out regardless.
-   */
+  /** Whether this session may be granted a lock or elected now (docs/redis.md#failover). */
   protected get granting(): boolean {
-    return (
-      !this.closing &&
-      this.subscribed &&
-      this.down.size === 0 &&
-      this.client?.status === 'ready' &&
-      this.subscriber?.status === 'ready'
-    );
+    return this.connections.granting;
   }
 
   /** Records the node this session subscribed on (ttl: as long as anything of the session can last). */
@@ -229,7 +175,7 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
 
   async disconnect(snapshot: SessionSnapshot): Promise<void> {
     const client = this.connected();
-    this.closing = true;
+    this.connections.closing = true;
     try {
       try {
         await this.giveUp(client, snapshot);
