@@ -33,9 +33,10 @@ const LEASE_MS = 30_000;
 const WATCHER_INTERVAL_MS = 1_000;
 /**
  * The grace plus two watcher intervals (the first run to see the channel
- * empty starts the grace, a later one takes over) and a few round trips.
+ * empty starts the grace, the run after it ends takes over) and a few round
+ * trips, generously.
  */
-const FAILOVER_MS = UNSUBSCRIBED_GRACE_MS + 2 * WATCHER_INTERVAL_MS + 500;
+const FAILOVER_MS = UNSUBSCRIBED_GRACE_MS + 2 * WATCHER_INTERVAL_MS + 1_000;
 /** An answer that does not wait for any interval. */
 const AT_ONCE_MS = 500;
 
