@@ -25,8 +25,7 @@ for i = 1, #KEYS, 3 do
   local pair = (i + 2) / 3
   local holder, shared = ARGV[2 * pair + 1], ARGV[2 * pair + 2]
   local ok = 0
-  if not renewing then
-    ok = 0
+  if not renewing then -- nothing renewed: each is reported lost
   elseif shared == '1' then
     local expiry = redis.call('GET', lock) == '__shared__' and redis.call('HGET', readers, holder)
     if expiry and tonumber(expiry) > NOW then
