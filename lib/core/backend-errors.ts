@@ -11,7 +11,8 @@ export interface CallContext {
 /**
  * The one place where a backend's own errors become ours: errors the driver
  * calls connection errors become `CoordinatorConnectionError`, time-outs
- * `OperationTimedOutError`, each naming the operation and the group or lock.
+ * `OperationTimedOutError`, errors the server answered with (a failed
+ * script, say) `CoordinationError`, each naming the operation and the group or lock.
  * Our own errors and programming errors pass through. The driver's secrets
  * are scrubbed from the message, and the original is kept as `cause` only
  * when it holds none of them.
@@ -26,7 +27,8 @@ export function translateBackendError(
   if (error instanceof CoordinationError) return error;
   const timedOut = backend.isTimeoutError?.(error) ?? false;
   const lostConnection = !timedOut && (backend.isConnectionError?.(error) ?? false);
-  if (!timedOut && !lostConnection) return error;
+  const refused = !timedOut && !lostConnection && (backend.isServerError?.(error) ?? false);
+  if (!timedOut && !lostConnection && !refused) return error;
   const raw = error instanceof Error ? error.message : String(error);
   const secrets = (backend.secrets ?? []).filter((secret) => secret.length > 0);
   // The whole error as it would be printed, nested causes and fields included (a client error may carry
@@ -38,10 +40,11 @@ export function translateBackendError(
     context.groupId !== undefined ? ` on group ${context.groupId}` : '',
     context.lockName !== undefined ? ` on lock ${context.lockName}` : '',
   ].join('');
-  const translated = timedOut
-    ? new OperationTimedOutError(`${operation}${about} (member ${memberId})`, backend.commandTimeoutMs ?? 0)
-    : new CoordinatorConnectionError(`${operation}${about} failed for member ${memberId}: ${message}`, {
-        cause: leaks ? undefined : error,
-      });
-  return translated;
+  const cause = leaks ? undefined : error;
+  if (timedOut) {
+    return new OperationTimedOutError(`${operation}${about} (member ${memberId})`, backend.commandTimeoutMs ?? 0);
+  }
+  if (refused)
+    return new CoordinationError(`${operation}${about} failed for member ${memberId}: ${message}`, { cause });
+  return new CoordinatorConnectionError(`${operation}${about} failed for member ${memberId}: ${message}`, { cause });
 }

@@ -83,6 +83,8 @@ export interface Backend {
   isConnectionError?(error: unknown): boolean;
   /** Errors meaning the backend did not answer in time (become `OperationTimedOutError`). */
   isTimeoutError?(error: unknown): boolean;
+  /** Errors the backend answered a request with, a failed script say (become `CoordinationError`). */
+  isServerError?(error: unknown): boolean;
 }
 
 /** What a backend tells the core between calls. Safe to call at any time, any number of times. */

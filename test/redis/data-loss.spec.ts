@@ -69,7 +69,7 @@ describe.runIf(available || Boolean(process.env.CI))('redis:// after the server 
     const events: CoordinationEvent[] = [];
     a.events$.subscribe((event) => events.push(event));
 
-    server = await servers.restartEmpty(server);
+    server = await servers.restart(server);
     const stop = keepRunning([a, b], 100);
     try {
       await until(

@@ -17,6 +17,8 @@ export function redisServerAvailable(): boolean {
 export interface OwnServer {
   port: number;
   process: ChildProcess;
+  /** redis-server's arguments (a restart reuses them). */
+  args: string[];
   /** A client to it (made on first use). */
   client(): Redis;
 }
@@ -28,10 +30,7 @@ export class OwnServers {
   private readonly clients: Redis[] = [];
 
   async redis(args: string[] = []): Promise<OwnServer> {
-    return this.redisOn(await freePort(), args);
-  }
-
-  private redisOn(port: number, args: string[] = []): Promise<OwnServer> {
+    const port = await freePort();
     return this.spawn(port, [
       '--port',
       String(port),
@@ -79,6 +78,7 @@ export class OwnServers {
     const server: OwnServer = {
       port,
       process: child,
+      args,
       client: () => {
         const client = new Redis({ host: '127.0.0.1', port, lazyConnect: false, maxRetriesPerRequest: 1 });
         client.on('error', () => undefined);
@@ -107,19 +107,20 @@ export class OwnServers {
   }
 
   /**
-   * `SHUTDOWN NOSAVE`, then a new redis-server on the same port: Redis
-   * restarted without persistence, every key gone. The returned server
-   * replaces `server` (its clients reconnect to it).
+   * `SHUTDOWN NOSAVE`, then start it again on the same port with the same
+   * arguments: Redis comes back empty, as after a restart without persistence.
    */
-  async restartEmpty(server: OwnServer): Promise<OwnServer> {
+  async restart(server: OwnServer): Promise<OwnServer> {
     const exited = new Promise<void>((resolve) => server.process.once('exit', () => resolve()));
     const admin = new Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true, retryStrategy: () => null });
     admin.on('error', () => undefined);
     await admin.connect();
-    await admin.call('SHUTDOWN', 'NOSAVE').catch(() => undefined); // the connection closes as it answers
+    await admin.call('SHUTDOWN', 'NOSAVE').catch(() => undefined); // the connection closes before any reply
     admin.disconnect();
     await exited;
-    return this.redisOn(server.port);
+    const again = await this.spawn(server.port, server.args);
+    server.process = again.process;
+    return server;
   }
 
   /** Kill one server (SIGKILL, by its pid). */

@@ -59,7 +59,7 @@ export class FaultyBackend {
         const value = Reflect.get(target, property, receiver);
         if (typeof value !== 'function') return value;
         // Classifying an error is no backend call: it stays synchronous and never fails.
-        if (property === 'isTimeoutError')
+        if (property === 'isTimeoutError' || property === 'isServerError')
           return (error: unknown) => (value as (e: unknown) => boolean).call(target, error);
         const call = property as PortCall;
         return (...args: unknown[]) =>

@@ -100,7 +100,8 @@ export class RedisUnreachable extends Error {}
 /** Errors meaning Redis could not be reached (or the connection dropped). */
 export function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  if (error instanceof RedisUnreachable || error instanceof ReplicasBehind) return true;
+  if (error instanceof RedisUnreachable || error instanceof ReplicasBehind || error instanceof SessionUnsubscribed)
+    return true;
   if (hasSocketErrorCode(error, ['NR_CLOSED'])) return true;
   return (
     error.name === 'MaxRetriesPerRequestError' ||
@@ -117,6 +118,13 @@ export function isTimeoutError(error: unknown): boolean {
 
 /** Too few replicas acknowledged a grant in time: a failover now could hand it to a second holder. */
 export class ReplicasBehind extends Error {}
+
+/**
+ * A grant or an election refused because this session's subscription is not
+ * confirmed (a connection down, or the session channel not subscribed again
+ * yet): others may already see the session as gone (docs/redis.md#failover).
+ */
+export class SessionUnsubscribed extends Error {}
 
 /**
  * Run one script, followed in the same pipeline by `WAIT replicas timeout`

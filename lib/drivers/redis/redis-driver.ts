@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type {
   Backend,
   BackendEvents,
@@ -11,15 +11,23 @@ import type {
   SessionSnapshot,
 } from '../../core/backend.js';
 import { CoordinationError } from '../../core/errors.js';
-import { isConnectionError, isTimeoutError, openClient } from './redis-connection.js';
+import {
+  isConnectionError,
+  isTimeoutError,
+  openClient,
+  ReplicasBehind,
+  SessionUnsubscribed,
+} from './redis-connection.js';
 import { RedisGroupOperations } from './redis-group-operations.js';
 import { RedisKeys } from './redis-keys.js';
 import { flag, lockAnswer, RedisLocks } from './redis-locks.js';
 import type { RedisSettings } from './redis-options.js';
+import { SessionConnections } from './redis-session-connections.js';
 import {
   forgetSessionScript,
   leaveScript,
   refreshScript,
+  registerSessionScript,
   releaseScript,
   waitingScript,
   withdrawScript,
@@ -52,8 +60,11 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
   /** Watched group → its events channel. */
   private readonly watched = new Map<string, string>();
   private replicas = 0;
-  private closing = false;
-  private down = new Set<Redis>();
+  private readonly connections = new SessionConnections({
+    lost: () => this.events?.connectionLost(),
+    restored: () => this.events?.connectionRestored(),
+    subscribeAgain: (subscriber) => this.subscribeAgain(subscriber),
+  });
 
   constructor(
     protected readonly settings: RedisSettings,
@@ -84,6 +95,9 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
       get connected() {
         return driver.client !== undefined;
       },
+      get granting() {
+        return driver.granting;
+      },
       client: () => this.connected(),
       events: () => this.events,
     });
@@ -95,8 +109,6 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
     if (this.memberId === RESERVED_MEMBER) {
       throw new CoordinationError(`Member id ${RESERVED_MEMBER} is reserved by tooz's Redis layout`);
     }
-    this.closing = false;
-    this.down.clear();
     this.sessionId = randomUUID().replace(/-/g, '');
     this.token = `${this.sessionId}:${this.memberId}`;
     const name = `nestjs-coordination:${this.sessionId}`;
@@ -112,11 +124,17 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
     try {
       // Subscribed before the session is named: others must never see it named and unsubscribed.
       await subscriber.subscribe(this.keys.session(this.sessionId));
-      await client
+      const pipeline = client
         .pipeline()
         .set(this.keys.beat(this.memberId), ALIVE, 'PX', this.settings.membershipTimeoutMs)
-        .hset(this.keys.sessions, this.memberId, this.sessionId)
-        .exec();
+        .hset(this.keys.sessions, this.memberId, this.sessionId);
+      this.registerIn(pipeline);
+      const results = (await pipeline.exec()) ?? [];
+      const failure = results.find(([error]) => error !== null)?.[0];
+      if (failure) throw failure;
+      if (results[2]?.[1] !== 1) {
+        throw new SessionUnsubscribed('The session channel is not subscribed on the node the commands go to');
+      }
       this.replicas = this.settings.waitReplicas > 0 ? await connectedReplicas(client) : 0;
     } catch (error) {
       client.disconnect();
@@ -128,28 +146,36 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
     this.events = events;
     this.watched.clear();
     this.locks.clear();
-    for (const connection of [client, subscriber]) {
-      connection.on('close', () => this.connectionClosed(connection));
-      connection.on('ready', () => this.connectionReady(connection));
+    this.connections.follow(client, subscriber);
+  }
+
+  /** The session channel again, after ioredis's own re-subscription (so it is subscribed once this resolves). */
+  private async subscribeAgain(subscriber: Redis): Promise<void> {
+    await subscriber.subscribe(this.keys.session(this.sessionId));
+    const client = this.client;
+    // Record this node for NUMSUB (a failover may have moved us); the beat records it too.
+    if (client?.status === 'ready') {
+      await registerSessionScript.run(client, [this.keys.sessionNode(this.sessionId)], this.registerArgs());
     }
   }
 
-  /** Either connection dropping ends the session's holds: another member may see our channel go quiet. */
-  private connectionClosed(connection: Redis): void {
-    if (this.closing || this.down.has(connection)) return;
-    const first = this.down.size === 0;
-    this.down.add(connection);
-    if (first) this.events?.connectionLost();
+  /** Whether this session may be granted a lock or elected now (docs/redis.md#failover). */
+  protected get granting(): boolean {
+    return this.connections.granting;
   }
 
-  private connectionReady(connection: Redis): void {
-    if (this.closing || !this.down.delete(connection) || this.down.size > 0) return;
-    this.events?.connectionRestored();
+  /** Records the node this session subscribed on (ttl: as long as anything of the session can last). */
+  private registerIn(pipeline: ChainableCommander): void {
+    registerSessionScript.run(pipeline, [this.keys.sessionNode(this.sessionId)], this.registerArgs());
+  }
+
+  private registerArgs(): [string, number] {
+    return [this.keys.session(this.sessionId), 2 * Math.max(this.leaseMs, this.settings.membershipTimeoutMs)];
   }
 
   async disconnect(snapshot: SessionSnapshot): Promise<void> {
     const client = this.connected();
-    this.closing = true;
+    this.connections.closing = true;
     try {
       try {
         await this.giveUp(client, snapshot);
@@ -203,6 +229,7 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
     if (request.liveness) {
       pipeline.set(this.keys.beat(this.memberId), ALIVE, 'PX', this.settings.membershipTimeoutMs, 'GET');
       pipeline.hset(this.keys.sessions, this.memberId, this.sessionId);
+      this.registerIn(pipeline);
     }
     const groups = [...request.groups.keys()];
     for (const groupId of groups) pipeline.hexists(this.keys.group(groupId), this.memberId);
@@ -214,7 +241,11 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
       refreshScript.run(
         pipeline,
         held.flatMap(({ key }) => [key, `${key}:readers`, `${key}:grants`]),
-        [this.leaseMs, ...held.flatMap(({ holder, shared }) => [holder, flag(shared)])],
+        [
+          this.leaseMs,
+          this.keys.session(this.sessionId),
+          ...held.flatMap(({ holder, shared }) => [holder, flag(shared)]),
+        ],
       );
     }
     for (const ref of request.waiters) {
@@ -225,15 +256,25 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
         this.leaseMs,
       ]);
     }
+    // Renewals and grants are acknowledged as acquires are: one a failover could lose is a failed one.
+    const acknowledged = this.replicas > 0 && (held.length > 0 || request.waiters.length > 0);
+    if (acknowledged) pipeline.wait(this.replicas, this.settings.waitTimeoutMs);
     const results = (await pipeline.exec()) ?? [];
     const failure = results.find(([error]) => error !== null)?.[0];
     if (failure) throw failure;
     const replies = results.map(([, reply]) => reply);
+    if (acknowledged && Number(replies[replies.length - 1]) < this.replicas) {
+      // The belief then ends with the lease of the last acknowledged renewal.
+      throw new ReplicasBehind(
+        `beat of member ${this.memberId}: ${Number(replies[replies.length - 1])} of ${this.replicas} replicas ` +
+          `acknowledged it within ${this.settings.waitTimeoutMs} ms`,
+      );
+    }
     let at = request.abandonedHolds.length + request.abandonedLeaderships.length;
     const report: BeatReport = { lapsed: false, missingGroups: [], lostHolds: [], lostLeaderships: [], grants: [] };
     if (request.liveness) {
       report.lapsed = replies[at] === null;
-      at += 2;
+      at += 3;
     }
     for (const groupId of groups) if (replies[at++] === 0) report.missingGroups.push(groupId);
     if (held.length > 0) {
@@ -315,6 +356,11 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
 
   isTimeoutError(error: unknown): boolean {
     return isTimeoutError(error);
+  }
+
+  /** An error reply from Redis (`ReplyError`: a script failed, a key of the wrong type). */
+  isServerError(error: unknown): boolean {
+    return error instanceof Error && error.name === 'ReplyError';
   }
 
   // ---- Helpers -------------------------------------------------------------------------

@@ -24,6 +24,9 @@ import {
   updateCapabilitiesScript,
 } from './scripts/index.js';
 
+/** The election's answer when the caller's own session channel has no subscriber. */
+const UNSUBSCRIBED = -2;
+
 /**
  * Groups, members and leadership on Redis, one script per call, in tooz's
  * layout (docs/redis.md). `RedisDriver` adds the session: connections,
@@ -38,6 +41,8 @@ export abstract class RedisGroupOperations {
   protected abstract token: string;
   /** Replicas that must acknowledge a win (`WAIT`); 0 for none. */
   protected abstract get replicaCount(): number;
+  /** Both connections up and the session channel's subscription confirmed: only then is anything won. */
+  protected abstract get granting(): boolean;
   protected abstract connected(): Redis;
 
   // ---- Groups and members ----------------------------------------------------------
@@ -161,6 +166,8 @@ export abstract class RedisGroupOperations {
   }
 
   async elect(groupIds: readonly string[]): Promise<Set<string>> {
+    // Elected nowhere while others may see this session as gone (docs/redis.md#failover).
+    if (!this.granting) return new Set();
     // Acknowledged by a replica when there are some: a failover right after must not make a second leader.
     const led = (await runAcknowledged(
       this.connected(),
@@ -173,7 +180,8 @@ export abstract class RedisGroupOperations {
           [this.token, this.leaseMs, this.keys.sessionPrefix, ...groupIds.map((groupId) => this.keys.events(groupId))],
         ),
       `elect ${groupIds.join(', ')}`,
-    )) as number[];
+    )) as number[] | typeof UNSUBSCRIBED;
+    if (led === UNSUBSCRIBED) return new Set(); // Redis saw no subscriber on our channel: nothing won or kept
     return new Set(groupIds.filter((_, i) => led[i] === 1));
   }
 

@@ -98,6 +98,11 @@ export class RedisKeys {
     return this.sessionPrefix + sessionId;
   }
 
+  /** The run id of the node where session `sessionId` subscribed: only that node's NUMSUB tells it is gone. */
+  sessionNode(sessionId: string): string {
+    return `${this.session(sessionId)}:node`;
+  }
+
   /** Member → the session id of its (last started) coordinator, so others can tell its process is gone. */
   get sessions(): string {
     return `${this.namespace}_sessions`;

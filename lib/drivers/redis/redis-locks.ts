@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { BackendEvents, Grant, HoldRef, LockRequest } from '../../core/backend.js';
-import { runAcknowledged } from './redis-connection.js';
+import { runAcknowledged, SessionUnsubscribed } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 import {
   acquireScript,
@@ -18,8 +18,12 @@ export const flag = (shared: boolean): string => (shared ? '1' : '0');
 /** A lock script's answer: a fencing token, queued (with ms until the current hold expires), or nothing. */
 export type LockAnswer = { token: number } | { queuedFor: number } | null;
 
+/** The scripts' answer when the caller's own session channel has no subscriber: nothing was granted. */
+const UNSUBSCRIBED = -2;
+
 export function lockAnswer(reply: unknown): LockAnswer {
   if (Array.isArray(reply)) return { queuedFor: Number(reply[1]) };
+  if (reply === UNSUBSCRIBED) throw new SessionUnsubscribed('Redis saw no subscriber on this session channel');
   const token = Number(reply);
   return token > 0 ? { token } : null;
 }
@@ -38,6 +42,8 @@ export interface RedisLockHost {
   readonly replicas: number;
   readonly waitTimeoutMs: number;
   readonly connected: boolean;
+  /** Both connections up and the session channel's subscription confirmed: only then is anything granted. */
+  readonly granting: boolean;
   client(): Redis;
   events(): BackendEvents | undefined;
 }
@@ -62,6 +68,9 @@ export class RedisLocks {
 
   async acquire(request: LockRequest): Promise<Grant | 'queued' | null> {
     const ref: HoldRef = { name: request.name, holder: request.holder, shared: request.shared };
+    if (!this.host.granting) {
+      throw new SessionUnsubscribed(`acquire lock ${ref.name}: a connection is down or not subscribed again yet`);
+    }
     // Known before the request goes out: its grant may be pushed before the answer arrives.
     if (request.wait) this.queued.set(ref.holder, ref);
     let answer: LockAnswer;
@@ -98,7 +107,12 @@ export class RedisLocks {
       `acquire lock ${ref.name}`,
       async (answer) => Number(answer) > 0 && this.lockCall(this.host.client(), releaseScript, ref),
     );
-    return lockAnswer(reply);
+    try {
+      return lockAnswer(reply);
+    } catch (error) {
+      if (error instanceof SessionUnsubscribed) error.message = `acquire lock ${ref.name}: ${error.message}`;
+      throw error;
+    }
   }
 
   /**
@@ -146,6 +160,8 @@ export class RedisLocks {
   async granted(holder: string): Promise<void> {
     const ref = this.queued.get(holder);
     if (!ref) return; // withdrawn meanwhile: the withdrawal hands the grant back
+    // Not confirmed while unsubscribed (the grant stays ours in Redis): the beat after reconnecting confirms it.
+    if (!this.host.granting) return;
     const since = performance.now();
     try {
       const token = Number(
@@ -159,6 +175,7 @@ export class RedisLocks {
         ),
       );
       if (!this.queued.has(holder)) return; // withdrawn while confirming: the withdrawal handed it back
+      if (token === UNSUBSCRIBED) return; // Redis dropped our subscriber meanwhile: as above
       if (token > 0) {
         this.forget(holder);
         this.host.events()?.granted(ref, this.grant(token), since);

@@ -18,6 +18,7 @@ import { refreshScript } from './lock-refresh.js';
 import { releaseScript } from './lock-release.js';
 import { waitingScript } from './lock-waiting.js';
 import { withdrawScript } from './lock-withdraw.js';
+import { registerSessionScript } from './session-register.js';
 
 export { createGroupScript } from './group-create.js';
 export { deleteGroupScript } from './group-delete.js';
@@ -39,6 +40,7 @@ export { refreshScript } from './lock-refresh.js';
 export { releaseScript } from './lock-release.js';
 export { waitingScript } from './lock-waiting.js';
 export { withdrawScript } from './lock-withdraw.js';
+export { registerSessionScript } from './session-register.js';
 
 /** Every script, defined on each client at connect. */
 export const ALL_SCRIPTS = [
@@ -62,4 +64,5 @@ export const ALL_SCRIPTS = [
   releaseScript,
   waitingScript,
   withdrawScript,
+  registerSessionScript,
 ];

@@ -1,7 +1,7 @@
 import { LOCK_PRELUDE } from './lock-prelude.js';
 import { RedisScript } from './script.js';
 
-/** A pushed grant: the token of the live hold with its lease renewed, or 0 when it is gone. */
+/** A pushed grant: the token of the live hold with its lease renewed, 0 when it is gone, -2 refused (unsubscribed). */
 export const confirmScript = new RedisScript(
   'ncLockConfirm',
   `${LOCK_PRELUDE}

@@ -1,4 +1,5 @@
 import { NOW_LUA } from './script.js';
+import { SESSION_LUA } from './session-liveness.js';
 
 /**
  * Shared by every script on one lock. KEYS: the tooz lock key (absent, a
@@ -8,8 +9,10 @@ import { NOW_LUA } from './script.js';
  * token and the session channel whose subscriber proves the holder's process
  * alive) and the namespace's fencing counter. A hold is handed to the head of the queue in
  * the same script that ends the previous one, so no newcomer can barge in.
+ * Tokens are written with string.format('%d'): Lua 5.1 would write a
+ * 16-digit token with %.14g and lose digits.
  */
-export const LOCK_PRELUDE = `${NOW_LUA}
+export const LOCK_PRELUDE = `${NOW_LUA}${SESSION_LUA}
 local lock, queue, waiters, readers, grants, fence = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local SHARED = '__shared__'
 
@@ -24,8 +27,14 @@ local function state()
   return 'exclusive'
 end
 
-local function alive(channel)
-  return redis.call('PUBSUB', 'NUMSUB', channel)[2] > 0
+-- The next fencing token. A missing counter (Redis lost its data) starts from the server clock in
+-- microseconds, so tokens keep rising across the loss (docs/redis.md#fencing-tokens).
+local function next_fence()
+  if redis.call('EXISTS', fence) == 0 then
+    local t = redis.call('TIME')
+    redis.call('SET', fence, t[1] .. string.format('%06d', tonumber(t[2])))
+  end
+  return redis.call('INCR', fence)
 end
 
 -- The session channel a hold was granted to (grants: holder → "token|channel"), or nil.
@@ -35,7 +44,7 @@ local function channel_of(holder)
   return string.match(grant, '^%d+|(.*)$')
 end
 
--- A holder whose process is gone (its session channel has no subscriber: Redis
+-- A holder whose process is gone (its session channel has had no subscriber for the grace: Redis
 -- dropped it with the connection) holds nothing: its lease need not run out.
 local function reap()
   local value = redis.call('GET', lock)
@@ -43,14 +52,14 @@ local function reap()
   if value == SHARED then
     for _, reader in ipairs(redis.call('HKEYS', readers)) do
       local channel = channel_of(reader)
-      if channel and not alive(channel) then
+      if channel and liveness(channel) == 'gone' then
         redis.call('HDEL', readers, reader)
         redis.call('HDEL', grants, reader)
       end
     end
   else
     local channel = channel_of(value)
-    if channel and not alive(channel) then
+    if channel and liveness(channel) == 'gone' then
       redis.call('DEL', lock)
       redis.call('HDEL', grants, value)
     end
@@ -88,8 +97,8 @@ local function take(holder, shared, lease, channel)
   else
     redis.call('SET', lock, holder, 'PX', lease)
   end
-  local token = redis.call('INCR', fence)
-  redis.call('HSET', grants, holder, token .. '|' .. channel)
+  local token = next_fence()
+  redis.call('HSET', grants, holder, string.format('%d', token) .. '|' .. channel)
   extend(grants, lease)
   return token
 end
@@ -101,8 +110,9 @@ local function grantable(shared)
 end
 
 -- Serve the queue from its head while the head fits: skip waiters whose record
--- lapsed or whose session channel lost its subscriber (their process is gone),
--- grant and notify the others on their channel.
+-- lapsed or whose session is gone, stop at one whose channel is quiet (it is
+-- granted nothing unsubscribed, and may be back within the grace), grant and
+-- notify the others on their channel.
 local function handoff(lease)
   while true do
     local head = redis.call('ZRANGE', queue, 0, 0)[1]
@@ -110,25 +120,30 @@ local function handoff(lease)
     local record = redis.call('HGET', waiters, head)
     local expiry, shared, channel
     if record then expiry, shared, channel = string.match(record, '^(%d+)|([01])|(.*)$') end
-    if not record or tonumber(expiry) <= NOW or not alive(channel) then
+    local state = record and tonumber(expiry) > NOW and liveness(channel)
+    if not state or state == 'gone' then
       redis.call('ZREM', queue, head)
       redis.call('HDEL', waiters, head)
+    elseif state == 'quiet' then
+      return
     else
       if not grantable(shared) then return end
       local token = take(head, shared, lease, channel)
       redis.call('ZREM', queue, head)
       redis.call('HDEL', waiters, head)
-      redis.call('PUBLISH', channel, 'granted ' .. head .. ' ' .. token)
+      redis.call('PUBLISH', channel, 'granted ' .. head .. ' ' .. string.format('%d', token))
       if shared == '0' then return end
     end
   end
 end
 
--- The token of holder's live hold, its lease renewed; 0 when it holds nothing.
-local function confirm(holder, shared, lease)
+-- The token of holder's live hold, its lease renewed; 0 when it holds nothing; -2 (refused) when
+-- its own session channel has no subscriber here, unless only a withdrawal wants it back.
+local function confirm(holder, shared, lease, unsubscribed_too)
   local grant = redis.call('HGET', grants, holder)
   if not grant then return 0 end
-  local token = string.match(grant, '^(%d+)')
+  local token, channel = string.match(grant, '^(%d+)|(.*)$')
+  if not unsubscribed_too and not subscribed(channel) then return -2 end
   if shared == '1' then
     if redis.call('GET', lock) ~= SHARED or not redis.call('HGET', readers, holder) then return 0 end
     redis.call('HSET', readers, holder, NOW + lease)
@@ -140,5 +155,14 @@ local function confirm(holder, shared, lease)
   end
   extend(grants, lease)
   return tonumber(token)
+end
+
+
+-- When a queued waiter should look again: when the current hold expires, or when the grace of a
+-- quiet holder or head waiter ends, whichever comes first (-1: no expiry known).
+local function look_again_in()
+  local ttl = redis.call('PTTL', lock)
+  if RECHECK_MS and (ttl < 0 or RECHECK_MS < ttl) then return RECHECK_MS end
+  return ttl
 end
 `;

@@ -5,7 +5,8 @@ import { RedisScript } from './script.js';
  * A queued waiter's beat: renew its record (ARGV[4] its lease), serve the
  * queue (a holder that died without releasing), and answer the token when it
  * was granted (its push may have been missed), {-1, ms until the current hold
- * expires} while it still queues, or 0 when it is neither (its place lapsed).
+ * expires} while it still queues (or while its own channel has no subscriber:
+ * a grant is confirmed only once it has one), or 0 when it is neither.
  */
 export const waitingScript = new RedisScript(
   'ncLockWaiting',
@@ -22,7 +23,7 @@ end
 handoff(lease)
 local token = confirm(holder, shared, lease)
 if token > 0 then return token end
-if redis.call('ZSCORE', queue, holder) then return {-1, redis.call('PTTL', lock)} end
+if token == -2 or redis.call('ZSCORE', queue, holder) then return {-1, look_again_in()} end
 return 0
 `,
 );

@@ -9,7 +9,7 @@ local holder, shared, lease = ARGV[1], ARGV[2], tonumber(ARGV[3])
 redis.call('ZREM', queue, holder)
 redis.call('HDEL', waiters, holder)
 settle()
-local token = confirm(holder, shared, lease)
+local token = confirm(holder, shared, lease, true)
 handoff(lease)
 return token
 `,

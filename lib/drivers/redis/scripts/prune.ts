@@ -1,18 +1,36 @@
+import { NOW_LUA } from './script.js';
+import { SESSION_LUA } from './session-liveness.js';
+
+/** Beat keys read per MGET: Lua's unpack() fails past about 8 000 values. */
+const BEATS_PER_READ = 1_000;
+
 /**
  * Read by several scripts: drop the members of `group` whose beat key is gone
- * (never `self`), and the Node members whose session channel lost its
- * subscriber (`sessions`: member → session id; the process is gone, Redis
- * dropped its connection). Those lose their beat key too, so a live member
+ * (never `self`), and the Node members whose session is gone (`sessions`:
+ * member → session id; its channel had no subscriber for the grace: the
+ * process is gone, Redis dropped its connection). Those lose their beat key too, so a live member
  * whose connection only blinked sees the eviction at its next beat and
  * rejoins. Python tooz members have no session: their beat key decides.
  */
-export const PRUNE_LUA = `
+export const PRUNE_LUA = `${NOW_LUA}${SESSION_LUA}
 local function session_gone(sessions, session_prefix, member)
   local session = redis.call('HGET', sessions, member)
   if not session then return false end
-  if redis.call('PUBSUB', 'NUMSUB', session_prefix .. session)[2] > 0 then return false end
+  if liveness(session_prefix .. session) ~= 'gone' then return false end
   redis.call('HDEL', sessions, member)
   return true
+end
+
+-- The beat values of members, read in chunks (unpack() of a whole large group fails).
+local function read_beats(beat_prefix, members)
+  local beats = {}
+  for first = 1, #members, ${BEATS_PER_READ} do
+    local keys = {}
+    for i = first, math.min(first + ${BEATS_PER_READ} - 1, #members) do keys[#keys + 1] = beat_prefix .. members[i] end
+    local values = redis.call('MGET', unpack(keys))
+    for i = 1, #keys do beats[first + i - 1] = values[i] end
+  end
+  return beats
 end
 
 local function live_members(group, info, beat_prefix, self, channel, sessions, session_prefix)
@@ -21,9 +39,7 @@ local function live_members(group, info, beat_prefix, self, channel, sessions, s
     if field ~= '__created__' then members[#members + 1] = field end
   end
   if #members == 0 then return members end
-  local beat_keys = {}
-  for i, member in ipairs(members) do beat_keys[i] = beat_prefix .. member end
-  local beats = redis.call('MGET', unpack(beat_keys))
+  local beats = read_beats(beat_prefix, members)
   local live, pruned = {}, false
   for i, member in ipairs(members) do
     local beating = beats[i] and beats[i] ~= ''
