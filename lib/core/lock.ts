@@ -50,7 +50,8 @@ export class Lock {
    * stale "let go" of an earlier hold can never match a newer one.
    */
   #acquisitions = 0;
-  #hold: { ref: HoldRef; controller: AbortController } | null = null;
+  /** `releasing` from the moment `release()` is called: the backend may free it before we hear back. */
+  #hold: { ref: HoldRef; controller: AbortController; releasing: boolean } | null = null;
   #acquiring = false;
 
   /** @internal Made by `Coordinator.getLock()`. */
@@ -61,7 +62,7 @@ export class Lock {
 
   /** Whether this handle believes it holds the lock (no round trip; see `isStillOwner()`). */
   get isHeld(): boolean {
-    return this.#hold !== null;
+    return this.#hold !== null && !this.#hold.releasing;
   }
 
   /** Aborted when the current hold is lost without `release()`; null while nothing is held. */
@@ -100,7 +101,7 @@ export class Lock {
         return false;
       }
       this.fencingToken = counted.grant.fence;
-      this.#hold = { ref, controller: new AbortController() };
+      this.#hold = { ref, controller: new AbortController(), releasing: false };
       this.host.session.holdStarted(ref, counted, (lost) => this.#end(lost));
       return true;
     } finally {
@@ -170,7 +171,9 @@ export class Lock {
 
   async release(): Promise<boolean> {
     const hold = this.#hold;
-    if (!hold) return false;
+    if (!hold || hold.releasing) return false;
+    // Believed no more from now: the backend may hand it to another before its answer reaches us.
+    hold.releasing = true;
     let released: boolean;
     try {
       released = await this.host.backendCall(`release lock ${this.name}`, this.context, () =>
@@ -193,7 +196,7 @@ export class Lock {
   /** Extend the hold's lease; false if it was lost. */
   async heartbeat(): Promise<boolean> {
     const hold = this.#hold;
-    if (!hold) return false;
+    if (!hold || hold.releasing) return false;
     const { backend, session } = this.host;
     const since = performance.now();
     const report = await this.host.backendCall(`heartbeat lock ${this.name}`, this.context, () =>
@@ -218,7 +221,7 @@ export class Lock {
 
   async isStillOwner(): Promise<boolean> {
     const hold = this.#hold;
-    if (!hold) return false;
+    if (!hold || hold.releasing) return false;
     if (!this.host.session.holdLive(hold.ref.holder)) {
       this.host.session.loseHold(hold.ref.holder);
       return false;

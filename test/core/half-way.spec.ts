@@ -120,3 +120,27 @@ describe('A stand-down cut half way', () => {
     expect(events.map((event) => event.type)).toContain('LeadershipLost');
   });
 });
+
+describe('A release in flight', () => {
+  const failing = useFailing();
+
+  // Guards against two believers: the backend may free the lock and grant it
+  // to a waiter before the releaser hears back, so the releaser stops
+  // believing the moment it calls release().
+  it('isHeld and isStillOwner() turn false as release() is called, before it answers', async () => {
+    const url = failing.url({ lock_timeout: 30, timeout: 30 });
+    const holder = await failing.start(url);
+    const lock = holder.getLock(uid('lock'));
+    expect(await lock.acquire()).toBe(true);
+    let answer!: () => void;
+    holder.faults.before('release', () => new Promise<void>((resolve) => (answer = resolve)));
+
+    const released = lock.release();
+    expect(lock.isHeld).toBe(false);
+    expect(await lock.isStillOwner()).toBe(false);
+    expect(await lock.release()).toBe(false); // one release at a time
+    answer();
+    expect(await released).toBe(true);
+    expect(lock.isHeld).toBe(false);
+  });
+});
