@@ -43,6 +43,20 @@ describe.skipIf(!runs)('postgresql:// with 150 000 advisory locks on the server'
     return coordinator;
   }
 
+  /** Wait until lock L's queue holds exactly these members' requests, in this order. */
+  async function queued(members: string[]): Promise<void> {
+    let order: string[] = [];
+    for (const deadline = Date.now() + 5_000; Date.now() < deadline; await sleep(10)) {
+      const { rows } = await crowd.query<{ member_id: string }>(
+        `SELECT s.member_id FROM public.coordination_waiters w
+         JOIN public.coordination_sessions s USING (session_key) WHERE w.lock_name = 'L' ORDER BY w.id`,
+      );
+      order = rows.map((row) => row.member_id);
+      if (order.length >= members.length) break;
+    }
+    expect(order).toEqual(members);
+  }
+
   it('release wakes the waiter, never two holders; beats succeed under a 100 ms statement timeout', async () => {
     const a = await start('a', 'statement_timeout=0.1');
     const c = await start('c', '');
@@ -55,9 +69,12 @@ describe.skipIf(!runs)('postgresql:// with 150 000 advisory locks on the server'
     expect(await held.acquire({ blocking: false })).toBe(true);
     const waiter = c.getLock('L');
     const granted = waiter.acquire({ timeoutMs: 20_000 });
-    // And one of a's own handles queued behind c, so a's beats try a waiter too.
+    // And one of a's own handles queued behind c, so a's beats try a waiter too. Only once c is in the
+    // queue: two sessions' requests sent together reach the server in either order, and the queue is
+    // served in arrival order (docs/postgresql.md), so `second` queued first would rightly take L.
+    await queued(['c']);
     const second = a.getLock('L').acquire({ timeoutMs: 20_000 });
-    await sleep(100);
+    await queued(['c', 'a']);
 
     // The beat measured at 100 000 entries in pg_locks (docs/postgresql.md#a-busy-lock-table), then 150 000.
     for (const [from, to] of [
