@@ -67,7 +67,7 @@ export class Lock {
 
   /** Aborted when the current hold is lost without `release()`; null while nothing is held. */
   get signal(): AbortSignal | null {
-    return this.#hold?.controller.signal ?? null;
+    return this.#hold && !this.#hold.releasing ? this.#hold.controller.signal : null;
   }
 
   acquire(options: AcquireOptions = {}): Promise<boolean> {

@@ -513,6 +513,28 @@ describe.each(drivers)('locks on $name', (driver) => {
     expect(await lost).toMatchObject({ name });
   });
 
+  it('release() ends the belief as it goes out: the waiter it wakes never finds the releaser still holding', async () => {
+    // The backend may grant the waiter before the release's answer is back (docs/semantics.md#locks).
+    const [c1, c2] = await coordinators.startMany(2);
+    const name = uid('lock');
+    const lock1 = c1.getLock(name);
+    const lock2 = c2.getLock(name);
+    const events = coordinators.record(c1);
+    expect(await lock1.acquire()).toBe(true);
+    let bothHeld = false;
+    const granted = lock2.acquire({ timeoutMs: 5_000 }).then((acquired) => ((bothHeld ||= lock1.isHeld), acquired));
+    await sleep(50);
+    const released = lock1.release();
+    expect(lock1.isHeld).toBe(false);
+    expect(lock1.signal).toBeNull();
+    expect(await lock1.isStillOwner()).toBe(false);
+    expect(await released).toBe(true);
+    expect(await granted).toBe(true);
+    expect(bothHeld).toBe(false);
+    expect(events.filter((event) => event instanceof LockLost)).toEqual([]);
+    expect(await lock2.release()).toBe(true);
+  });
+
   it('withLock releases when the function throws, and rethrows', async () => {
     const c = await coordinators.start();
     const name = uid('lock');
