@@ -23,7 +23,7 @@ describe('getCoordinator options.characteristics', () => {
 describe('URL options', () => {
   it('an unknown option is refused, naming it and the ones the driver takes', () => {
     expect(() => getCoordinator('memory://x?timout=1', 'a')).toThrow(
-      /Unknown URL option timout in memory:\/\/x\?timout=1; memory:\/\/ takes timeout, lock_timeout/,
+      /Unknown URL option timout in memory:\/\/x\?timout=1; memory:\/\/ takes timeout, membership_timeout, lock_timeout/,
     );
   });
 
