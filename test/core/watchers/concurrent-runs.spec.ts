@@ -1,7 +1,11 @@
+/**
+ * Runs at once read one after another: a member is elected once, and a late
+ * read is never applied over a newer one (docs/semantics.md#watchers-and-elections).
+ */
 import { describe, expect, it } from 'vitest';
-import { getCoordinator, LeaderElected, MemberJoinedGroup, MemberLeftGroup } from '../../lib/index.js';
-import { failing, failingUrl } from '../support/failing-driver.js';
-import { sleep, uid, useMemory } from './support.js';
+import { getCoordinator, LeaderElected, MemberJoinedGroup, MemberLeftGroup } from '../../../lib/index.js';
+import { failing, failingUrl } from '../../support/failing-driver.js';
+import { sleep, uid, useMemory } from '../support.js';
 
 describe('two election steps at once', () => {
   const mem = useMemory();

@@ -1,5 +1,9 @@
+/**
+ * What finishes while `stop()` runs is undone, never believed: an acquire or an
+ * election in flight leaves nothing held (docs/semantics.md#starting-and-stopping).
+ */
 import { describe, expect, it } from 'vitest';
-import { uid, useMemory } from './support.js';
+import { uid, useMemory } from '../support.js';
 
 describe('stop() racing with in-flight operations', () => {
   const mem = useMemory();

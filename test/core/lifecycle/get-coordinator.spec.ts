@@ -1,5 +1,10 @@
+/**
+ * `getCoordinator` checks what it is given before it builds anything: the
+ * characteristics asked for and the URL's options (docs/api.md#getting-a-coordinator,
+ * docs/drivers.md#options).
+ */
 import { describe, expect, it } from 'vitest';
-import { Characteristic, getCoordinator } from '../../lib/index.js';
+import { Characteristic, getCoordinator } from '../../../lib/index.js';
 
 describe('getCoordinator options.characteristics', () => {
   it('a string is refused, not split into letters', () => {
