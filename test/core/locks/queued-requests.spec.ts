@@ -66,7 +66,7 @@ describe.skipIf(!drivers.includes(postgresDriver))(
       await waiter.heartbeat(); // lets the request go: it must leave the queue
       expect(await held.release()).toBe(true);
 
-      // Old code: the queue row stayed, the release handed the lock to it, and the waiter's
+      // A let-go that looked only at holds left the queue row: the release handed the lock to it, and the waiter's
       // session took it for nobody (until a later beat, which this test never sends).
       const lock = other.getLock(name);
       const deadline = performance.now() + 1_500;
