@@ -30,7 +30,7 @@ describe('HashRing (tooz test_hashring.HashRingTestCase)', () => {
       }
     }
     points.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    // The first point of foo is md5("foofoo") (tooz-facts §1.10).
+    // The first point of foo is md5("foofoo"), as tooz's ring places it (docs/tooz-mapping.md#hash-ring-and-partitioner).
     expect(points.some(([p, n]) => n === 'foo' && p === 0xfdba98970961edb29f88241b9d99d890n)).toBe(true);
 
     const ring = new HashRing(['foo', 'bar'], { partitions });

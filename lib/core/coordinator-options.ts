@@ -19,7 +19,11 @@ export interface CoordinatorOptions {
   stopTimeoutMs?: number;
   /** Where the background heart reports a failed beat; `console` by default. */
   logger?: CoordinatorLogger;
-  /** Anything else a driver understands. */
+  /**
+   * What a third-party driver documents beside these. Every driver refuses a
+   * name it does not know, as it refuses an unknown URL option, so a misspelt
+   * `lockTimeoutMS` fails `getCoordinator()` instead of leaving the default.
+   */
   [option: string]: unknown;
 }
 

@@ -1,3 +1,4 @@
+import type { CoordinatorOptions } from './coordinator-options.js';
 import { CoordinationError } from './errors.js';
 
 /**
@@ -25,6 +26,63 @@ export function assertKnownOptions(options: Map<string, string>, known: readonly
     );
   }
 }
+
+/** The code options every built-in driver takes (docs/drivers.md#options). */
+export const CODE_OPTIONS = [
+  'characteristics',
+  'membershipTimeoutMs',
+  'lockTimeoutMs',
+  'connectTimeoutMs',
+  'stopTimeoutMs',
+  'logger',
+] as const;
+
+/**
+ * Refuse code options the driver does not know, as `assertKnownOptions` does
+ * for the URL: a misspelt `lockTimeoutMS` would otherwise leave the default
+ * in force. `known` are the names the driver reads besides `CODE_OPTIONS`.
+ */
+export function assertKnownCodeOptions(options: object, url: URL, known: readonly string[] = []): void {
+  const names: readonly string[] = [...CODE_OPTIONS, ...known];
+  const unknown = Object.keys(options).filter((key) => !names.includes(key));
+  if (unknown.length === 0) return;
+  const hints = unknown
+    .map((key) => names.find((name) => name.toLowerCase() === key.toLowerCase()))
+    .filter((name) => name !== undefined);
+  throw new CoordinationError(
+    `Unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} given in code for ${url.protocol}//` +
+      `${hints.length > 0 ? ` (did you mean ${hints.join(', ')}?)` : ''}; it takes ${names.join(', ')}`,
+  );
+}
+
+/** The URL options that set the session's timeouts, with one meaning on every driver that has them. */
+export const TIMEOUT_OPTIONS = ['timeout', 'membership_timeout', 'lock_timeout'] as const;
+
+export interface SessionTimeouts {
+  /** `timeout=` (tooz's default for the other two), 30 s by default. */
+  timeoutMs: number;
+  /** `membership_timeout=`, else `timeout=`; `membershipTimeoutMs` in code wins. */
+  membershipTimeoutMs: number;
+  /** `lock_timeout=`, else `timeout=`; `lockTimeoutMs` in code wins. */
+  lockTimeoutMs: number;
+}
+
+/**
+ * The membership and lock timeouts as tooz's Redis driver reads them, for
+ * every driver: `timeout` is the default of both, so switching drivers keeps
+ * the timing (docs/drivers.md#options).
+ */
+export function sessionTimeouts(options: Map<string, string>, fromCode: CoordinatorOptions): SessionTimeouts {
+  const timeoutMs = durationOption(options, 'timeout', undefined, DEFAULT_TIMEOUT_MS);
+  return {
+    timeoutMs,
+    membershipTimeoutMs: durationOption(options, 'membership_timeout', fromCode.membershipTimeoutMs, timeoutMs),
+    lockTimeoutMs: durationOption(options, 'lock_timeout', fromCode.lockTimeoutMs, timeoutMs),
+  };
+}
+
+/** tooz's default `timeout`, in ms. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
 
 /**
  * The longest duration a Node timer can wait (2^31 − 1 ms, about 24.8 days);

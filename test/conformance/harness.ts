@@ -36,7 +36,7 @@ export interface MakeOptions {
 
 /**
  * What a driver must be, from the table pinned in `test/support/drivers.ts`
- * (API.md's driver table), for `it.skipIf` at collection time. Skips never
+ * (docs/drivers.md's driver table), for `it.skipIf` at collection time. Skips never
  * follow what the driver itself declares: a driver that wrongly declared
  * NON_TIMEOUT_BASED would skip the very tests that show it expires things.
  * Lifecycle's "declares exactly" test holds the driver to the same table.

@@ -48,7 +48,7 @@ describe.each(drivers)('lifecycle on $name', (driver) => {
     expect(await c.getMembers(g)).toEqual(new Set([c.memberId]));
   });
 
-  it('the driver declares exactly the characteristics and requiresBeating of API.md’s driver table', async () => {
+  it('the driver declares exactly the characteristics and requiresBeating of docs/drivers.md’s driver table', async () => {
     // The table is pinned in test/support/drivers.ts; the suite's skips follow it, not the driver.
     const declared = (c: Coordinator) => ({
       characteristics: new Set(c.characteristics),

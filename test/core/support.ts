@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach } from 'vitest';
-import { type CoordinationEvent, type Coordinator, getCoordinator } from '../../lib/index.js';
+import {
+  Characteristic,
+  type CoordinationEvent,
+  type Coordinator,
+  type CoordinatorOptions,
+  getCoordinator,
+} from '../../lib/index.js';
+import { drivers } from '../support/drivers.js';
 
 export const uid = (p = 'id') => `${p}-${randomUUID()}`;
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -34,5 +41,26 @@ export function useMemory() {
       c.events$.subscribe((e) => events.push(e));
       return events;
     },
+  };
+}
+
+/** Drivers whose locks, leaderships and memberships end by time (not PostgreSQL's session-bound ones). */
+export const timedDrivers = drivers.filter(
+  (driver) => !driver.characteristics.includes(Characteristic.NonTimeoutBased),
+);
+
+/** Started coordinators on any driver, stopped after each test. */
+export function useCoordinators() {
+  const made: Coordinator[] = [];
+  afterEach(async () => {
+    for (const coordinator of made.splice(0)) {
+      if (coordinator.isStarted) await coordinator.stop().catch(() => undefined);
+    }
+  });
+  return async (url: string, options: CoordinatorOptions = {}): Promise<Coordinator> => {
+    const coordinator = getCoordinator(url, uid('m'), { stopTimeoutMs: 1_000, ...options });
+    made.push(coordinator);
+    await coordinator.start();
+    return coordinator;
   };
 }

@@ -20,7 +20,7 @@ describe('duration options below 1 ms (or past a timer) are refused', () => {
   });
 
   it.each([
-    [{ membershipTimeoutMs: 0.5 }, /Option timeout must be a number of milliseconds from 1 .* got 0\.5/],
+    [{ membershipTimeoutMs: 0.5 }, /Option membership_timeout must be a number of milliseconds from 1 .* got 0\.5/],
     [{ lockTimeoutMs: 0.0001 }, /Option lock_timeout .* got 0\.0001/],
     [{ lockTimeoutMs: 2 ** 31 }, /Option lock_timeout .* got 2147483648/],
   ])('options %j', (options, message) => {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -22,6 +22,58 @@ function closure(entry: string): { files: Set<string>; packages: Set<string> } {
   visit(resolve(root, entry));
   return { files, packages };
 }
+
+/** Every `.ts` file under `dir` (relative to the root), recursively. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(resolve(root, dir), { recursive: true, encoding: 'utf8' })
+    .filter((name) => name.endsWith('.ts'))
+    .map((name) => `${dir}/${name}`);
+}
+
+/** The repo files `file` imports itself (relative to the root), not their imports. */
+function directImports(file: string): string[] {
+  return [...readFileSync(resolve(root, file), 'utf8').matchAll(IMPORT)]
+    .map(([, specifier]) => specifier!)
+    .filter((specifier) => specifier.startsWith('.'))
+    .map((specifier) => relative(root, resolve(root, dirname(file), specifier.replace(/\.js$/, '.ts'))));
+}
+
+/** `from → to` for every import of a file under `dir` that `allowed` refuses. */
+function breaches(dir: string, allowed: (from: string, to: string) => boolean): string[] {
+  const files = filesUnder(dir);
+  expect(files.length).toBeGreaterThan(0);
+  return files.flatMap((from) =>
+    directImports(from)
+      .filter((to) => !allowed(from, to))
+      .map((to) => `${from} → ${to}`),
+  );
+}
+
+const DRIVERS = readdirSync(resolve(root, 'lib/drivers'), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name);
+
+describe('import rules', () => {
+  it('lib/core imports no driver and nothing from lib/nest', () => {
+    expect(breaches('lib/core', (_, to) => !to.startsWith('lib/drivers/') && !to.startsWith('lib/nest/'))).toEqual([]);
+  });
+
+  it.each(DRIVERS)('the %s driver imports no other driver and nothing from lib/nest', (driver) => {
+    const own = `lib/drivers/${driver}/`;
+    const otherDriver = (to: string) =>
+      to.startsWith('lib/drivers/') && !to.startsWith(own) && /^lib\/drivers\/[^/]+\//.test(to);
+    expect(breaches(own.slice(0, -1), (_, to) => !otherDriver(to) && !to.startsWith('lib/nest/'))).toEqual([]);
+  });
+
+  it('lib/hashring imports nothing of ours but lib/errors.ts', () => {
+    expect(breaches('lib/hashring', (_, to) => to.startsWith('lib/hashring/') || to === 'lib/errors.ts')).toEqual([]);
+  });
+
+  it('the checker reads imports (else every rule above would pass on nothing)', () => {
+    expect(directImports('lib/drivers/register.ts').some((to) => to.startsWith('lib/drivers/memory/'))).toBe(true);
+    expect(directImports('lib/core/coordinator.ts').length).toBeGreaterThan(0);
+  });
+});
 
 describe('module boundaries', () => {
   it.each(['lib/hashring/hash-ring.ts', 'lib/errors.ts'])('%s loads nothing from lib/core or lib/nest', (entry) => {

@@ -229,7 +229,7 @@ describe.each(drivers)('@WithLock() on $name', (driver) => {
     await probe.release();
   }, 10_000);
 
-  // Locks that end only with the session (NON_TIMEOUT_BASED, API.md's table) are not lost for want of a beat.
+  // Locks that end only with the session (NON_TIMEOUT_BASED, docs/drivers.md's table) are not lost for want of a beat.
   it.skipIf(driver.characteristics.includes(Characteristic.NonTimeoutBased))(
     'without the heart the same call loses its lock (control)',
     async () => {

@@ -1,5 +1,5 @@
 /**
- * Issue 9 §4: through a transaction-mode pooler, where session advisory
+ * Poolers (docs/postgresql.md#connections): through a transaction-mode pooler, where session advisory
  * locks, LISTEN and named prepared statements cannot work, `start()` is
  * refused with a clear error; through a session-mode pool the driver works.
  * The real PgBouncer (Debian's `pgbouncer`, installed by .ci/run), one of

@@ -1,5 +1,5 @@
 /**
- * Issue 8 §4 and §6 on the real Redis: a process that dies costs no lease.
+ * On the real Redis, a process that dies costs no lease (docs/redis.md#failover).
  * Each coordinator subscribes to its own session channel; Redis drops the
  * subscription with the connection, and the others' scripts, seeing
  * `PUBSUB NUMSUB` of that channel at 0 for the grace (docs/redis.md#failover),

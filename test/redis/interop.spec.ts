@@ -2,7 +2,7 @@
  * Wire compatibility with the real Python tooz (Debian python3-tooz 3.1.0,
  * run by /usr/bin/python3) on the local Redis: one Python process per file
  * (test/redis/python/tooz_peer.py) plays the Python members. tooz 3.1.0 writes
- * tooz < 9 "legacy" lock keys (tooz-facts §2.2), so the Node side names its
+ * tooz < 9 "legacy" lock keys (docs/redis.md#keys), so the Node side names its
  * locks with lock_key_style=legacy (str names) or legacy_bytes (bytes names).
  */
 import { Redis } from 'ioredis';

@@ -1,5 +1,5 @@
 /**
- * Issue 8 §7 and issue 9 §5: the sample started twice on one backend, as the
+ * The sample started twice on one backend (README.md, "The sample on Redis or PostgreSQL, twice"), as the
  * README shows by hand — a Redis namespace, and a PostgreSQL schema. Two real
  * Node processes (the sample compiled with SWC into a temporary directory:
  * `nest start` and dist-sample/ belong to sample.spec.ts) give one leader and

@@ -17,14 +17,14 @@ export interface DriverUnderTest {
    */
   isolatedUrl?: () => string;
   /**
-   * What the driver must declare, from the driver table in API.md: a test
+   * What the driver must declare, from the driver table in docs/drivers.md: a test
    * checks the driver declares exactly these, and tests skip themselves from
    * this table, never from what the driver says (a driver that wrongly
    * declared NON_TIMEOUT_BASED would otherwise skip its own expiry tests).
    * Required for every driver in `drivers`; see `ConformanceDriver`.
    */
   characteristics?: readonly Characteristic[];
-  /** API.md's `requiresBeating` for the driver: whether `heartbeat()` must be called periodically. */
+  /** docs/drivers.md's `requiresBeating` for the driver: whether `heartbeat()` must be called periodically. */
   requiresBeating?: boolean;
   /**
    * How soon, in ms, a blocked acquire must learn that the hold ended (the
@@ -53,7 +53,7 @@ export const memoryDriver: ConformanceDriver = {
 };
 
 /*
- * The network drivers pin API.md's rows when they add themselves to `drivers`:
+ * The network drivers pin docs/drivers.md's rows when they add themselves to `drivers`:
  *
  *   redis:      characteristics: [DistributedAcrossThreads, DistributedAcrossProcesses,
  *                                 DistributedAcrossHosts, Causal], requiresBeating: true

@@ -1,7 +1,13 @@
 import { Characteristic, ReadOnlySet } from '../../core/characteristic.js';
 import { Coordinator } from '../../core/coordinator.js';
 import type { CoordinatorOptions } from '../../core/coordinator-options.js';
-import { assertKnownOptions, durationOption, queryOptions } from '../../core/url-options.js';
+import {
+  assertKnownCodeOptions,
+  assertKnownOptions,
+  queryOptions,
+  sessionTimeouts,
+  TIMEOUT_OPTIONS,
+} from '../../core/url-options.js';
 import { MemoryDriver, type MemoryTimeouts } from './memory-driver.js';
 import { memoryStore } from './memory-store.js';
 
@@ -11,18 +17,17 @@ const CHARACTERISTICS = [
   Characteristic.SameViewAcrossClients,
 ];
 
-/** tooz's Redis defaults, so moving from `memory://` to `redis://` changes no timing. */
-export const DEFAULT_MEMBERSHIP_TIMEOUT_MS = 30_000;
-export const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
-
-/** `timeout=` and `lock_timeout=` from a `memory://` URL, in ms (an options object wins). */
+/**
+ * `timeout=`, `membership_timeout=` and `lock_timeout=` from a `memory://`
+ * URL, in ms, read as every driver reads them, so moving from `memory://` to
+ * `redis://` changes no timing (docs/drivers.md#options); code options win.
+ */
 export function memoryTimeouts(url: URL, options: CoordinatorOptions): MemoryTimeouts {
+  assertKnownCodeOptions(options, url);
   const query = queryOptions(url);
-  assertKnownOptions(query, ['timeout', 'lock_timeout'], url);
-  return {
-    membershipTimeoutMs: durationOption(query, 'timeout', options.membershipTimeoutMs, DEFAULT_MEMBERSHIP_TIMEOUT_MS),
-    lockTimeoutMs: durationOption(query, 'lock_timeout', options.lockTimeoutMs, DEFAULT_LOCK_TIMEOUT_MS),
-  };
+  assertKnownOptions(query, TIMEOUT_OPTIONS, url);
+  const { membershipTimeoutMs, lockTimeoutMs } = sessionTimeouts(query, options);
+  return { membershipTimeoutMs, lockTimeoutMs };
 }
 
 /** The driver for `url`: one store per `memory://<name>` in this process. */

@@ -2,7 +2,16 @@ import { readFileSync } from 'node:fs';
 import type { ClientConfig } from 'pg';
 import type { CoordinatorOptions } from '../../core/coordinator-options.js';
 import { CoordinationError } from '../../core/errors.js';
-import { assertKnownOptions, decodedUrlPart, durationOption, queryOptions, redactUrl } from '../../core/url-options.js';
+import {
+  assertKnownCodeOptions,
+  assertKnownOptions,
+  decodedUrlPart,
+  durationOption,
+  queryOptions,
+  redactUrl,
+  sessionTimeouts,
+  TIMEOUT_OPTIONS,
+} from '../../core/url-options.js';
 
 /** How lock names map to advisory keys (docs/postgresql.md, "Lock keys"). */
 export type PostgresLockKeyStyle = 'wide' | 'tooz';
@@ -40,8 +49,7 @@ const KNOWN = [
   'keepalives',
   'keepalives_idle',
   'statement_timeout',
-  'timeout',
-  'lock_timeout',
+  ...TIMEOUT_OPTIONS,
   'namespace',
   'lock_key_style',
   'schema',
@@ -92,11 +100,13 @@ function boolOption(value: string | undefined, fallback: boolean): boolean {
  * A `postgresql://` / `postgres://` URL read as libpq and tooz read it:
  * credentials from the user info (or `user=`/`password=`), `host`, `port`
  * and `dbname` overriding the URL's parts (tooz), libpq's `sslmode`,
- * `connect_timeout` (seconds), `application_name`, `options`, and our own
- * `timeout`, `namespace`, `lock_key_style`, `schema`, `table_prefix`.
+ * `connect_timeout` (seconds), `application_name`, `options`, the session
+ * timeouts every driver reads (`timeout`, `membership_timeout`, `lock_timeout`),
+ * and our own `namespace`, `lock_key_style`, `schema`, `table_prefix`.
  * An options object in code (ms) wins over the URL.
  */
 export function postgresSettings(url: URL, options: CoordinatorOptions): PostgresSettings {
+  assertKnownCodeOptions(options, url);
   const query = queryOptions(url);
   assertKnownOptions(query, KNOWN, url);
   const style = (query.get('lock_key_style') ?? 'wide') as PostgresLockKeyStyle;
@@ -114,8 +124,7 @@ export function postgresSettings(url: URL, options: CoordinatorOptions): Postgre
   const database = query.get('dbname') ?? decodedUrlPart(url, 'pathname').replace(/^\/+/, '');
   const user = query.get('user') ?? (url.username ? decodedUrlPart(url, 'username') : undefined);
   const password = query.get('password') ?? (url.password ? decodedUrlPart(url, 'password') : undefined);
-  const membershipTimeoutMs = durationOption(query, 'timeout', options.membershipTimeoutMs, 30_000);
-  const lockTimeoutMs = durationOption(query, 'lock_timeout', options.lockTimeoutMs, membershipTimeoutMs);
+  const { membershipTimeoutMs, lockTimeoutMs } = sessionTimeouts(query, options);
   const connectTimeoutMs = durationOption(query, 'connect_timeout', options.connectTimeoutMs, 5_000);
   const commandTimeoutMs = durationOption(query, 'statement_timeout', undefined, 30_000);
   const keepAlive = boolOption(query.get('keepalives'), true);

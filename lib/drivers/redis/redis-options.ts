@@ -1,6 +1,15 @@
 import type { CoordinatorOptions } from '../../core/coordinator-options.js';
 import { CoordinationError } from '../../core/errors.js';
-import { assertKnownOptions, decodedUrlPart, durationOption, queryOptions, redactUrl } from '../../core/url-options.js';
+import {
+  assertKnownCodeOptions,
+  assertKnownOptions,
+  decodedUrlPart,
+  durationOption,
+  queryOptions,
+  redactUrl,
+  sessionTimeouts,
+  TIMEOUT_OPTIONS,
+} from '../../core/url-options.js';
 
 /** How lock names (and a group's leadership lock) map to keys shared with Python tooz. */
 export type RedisLockKeyStyle = 'current' | 'legacy' | 'legacy_bytes';
@@ -32,9 +41,7 @@ export interface RedisSettings {
 
 /** tooz's names; `encoding` is accepted only as utf8 (the only one Node and tooz agree on by default). */
 const KNOWN = [
-  'timeout',
-  'membership_timeout',
-  'lock_timeout',
+  ...TIMEOUT_OPTIONS,
   'namespace',
   'encoding',
   'db',
@@ -77,6 +84,7 @@ function hostPort(text: string, url: URL): { host: string; port: number } {
  * `db=`, credentials from the user info; an options object in code (ms) wins.
  */
 export function redisSettings(url: URL, options: CoordinatorOptions): RedisSettings {
+  assertKnownCodeOptions(options, url);
   const query = queryOptions(url);
   assertKnownOptions(query, KNOWN, url);
   if (!url.hostname) {
@@ -86,7 +94,7 @@ export function redisSettings(url: URL, options: CoordinatorOptions): RedisSetti
   if (encoding !== undefined && !/^utf-?8$/i.test(encoding)) {
     throw new CoordinationError(`URL option encoding=${encoding} is not supported; ids are always UTF-8`);
   }
-  const timeoutMs = durationOption(query, 'timeout', undefined, 30_000);
+  const { timeoutMs, membershipTimeoutMs, lockTimeoutMs } = sessionTimeouts(query, options);
   const path = url.pathname.replace(/^\/+/, '');
   const dbText = query.get('db') ?? (/^\d+$/.test(path) ? path : '0');
   if (!/^\d+$/.test(dbText)) throw new CoordinationError(`URL option db=${dbText} must be a database number`);
@@ -109,8 +117,8 @@ export function redisSettings(url: URL, options: CoordinatorOptions): RedisSetti
     tls,
     tlsFiles: { cert: query.get('ssl_certfile'), key: query.get('ssl_keyfile'), ca: query.get('ssl_ca_certs') },
     namespace: query.get('namespace') ?? '_tooz',
-    membershipTimeoutMs: durationOption(query, 'membership_timeout', options.membershipTimeoutMs, timeoutMs),
-    lockTimeoutMs: durationOption(query, 'lock_timeout', options.lockTimeoutMs, timeoutMs),
+    membershipTimeoutMs,
+    lockTimeoutMs,
     commandTimeoutMs: durationOption(query, 'socket_timeout', undefined, timeoutMs),
     connectTimeoutMs: durationOption(query, 'socket_connect_timeout', options.connectTimeoutMs, 5_000),
     keepAlive: boolOption(query.get('socket_keepalive'), true),

@@ -1,8 +1,12 @@
+/**
+ * Overlapping `start()` and `stop()` calls, and a `stop()` after a backend
+ * error (docs/semantics.md#starting-and-stopping).
+ */
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it, vi } from 'vitest';
-import { CoordinationError, getCoordinator } from '../../lib/index.js';
-import { failing, failingUrl } from '../support/failing-driver.js';
-import { uid, useMemory } from './support.js';
+import { CoordinationError, getCoordinator } from '../../../lib/index.js';
+import { failing, failingUrl } from '../../support/failing-driver.js';
+import { uid, useMemory } from '../support.js';
 
 describe('overlapping start() and stop() calls', () => {
   const mem = useMemory();

@@ -1,5 +1,9 @@
+/**
+ * Any number of handles may wait on one coordinator without a listener
+ * warning (docs/semantics.md#locks).
+ */
 import { describe, expect, it } from 'vitest';
-import { uid, useMemory } from './support.js';
+import { uid, useMemory } from '../support.js';
 
 describe('many blocked acquires on one coordinator', () => {
   const mem = useMemory();

@@ -1,5 +1,10 @@
+/**
+ * `getCoordinator` checks what it is given before it builds anything: the
+ * characteristics asked for and the URL's options (docs/api.md#getting-a-coordinator,
+ * docs/drivers.md#options).
+ */
 import { describe, expect, it } from 'vitest';
-import { Characteristic, getCoordinator } from '../../lib/index.js';
+import { Characteristic, getCoordinator } from '../../../lib/index.js';
 
 describe('getCoordinator options.characteristics', () => {
   it('a string is refused, not split into letters', () => {
@@ -23,7 +28,7 @@ describe('getCoordinator options.characteristics', () => {
 describe('URL options', () => {
   it('an unknown option is refused, naming it and the ones the driver takes', () => {
     expect(() => getCoordinator('memory://x?timout=1', 'a')).toThrow(
-      /Unknown URL option timout in memory:\/\/x\?timout=1; memory:\/\/ takes timeout, lock_timeout/,
+      /Unknown URL option timout in memory:\/\/x\?timout=1; memory:\/\/ takes timeout, membership_timeout, lock_timeout/,
     );
   });
 

@@ -1,11 +1,11 @@
 /**
- * Issue 7 §2–3: `stop()` drains work in flight before it disconnects,
- * forgets what it could not give back, and leaves a twin sharing its member
- * id alone.
+ * `stop()` drains work in flight before it disconnects, forgets what it could
+ * not give back, and leaves a twin sharing its member id alone
+ * (docs/semantics.md#starting-and-stopping, #evictions-and-data-loss).
  */
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { LockLost, type MemberLeftGroup } from '../../lib/index.js';
+import { LockLost, type MemberLeftGroup } from '../../../lib/index.js';
 import {
   deferred,
   quietLogger,
@@ -15,7 +15,7 @@ import {
   useFailing,
   waitUntil,
   within,
-} from '../support/failing-coordinators.js';
+} from '../../support/failing-coordinators.js';
 
 describe('stop() drains', () => {
   const failing = useFailing();

@@ -1,6 +1,11 @@
+/**
+ * `joinPartitionedGroup` options: a weight or partition count the ring cannot
+ * place is refused before anything is joined, and weight 0 owns nothing, as
+ * in tooz (docs/api.md#hash-ring-and-partitioner).
+ */
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Coordinator, getCoordinator } from '../../lib/index.js';
-import { uid } from '../support/drivers.js';
+import { type Coordinator, getCoordinator } from '../../../lib/index.js';
+import { uid } from '../../support/drivers.js';
 
 describe('joinPartitionedGroup options', () => {
   const started: Coordinator[] = [];

@@ -1,11 +1,12 @@
 /**
- * Issue 7 §2: a blocked `acquire()` keeps the process alive while it waits.
- * A pending promise alone does not: with only unref'd timers left, Node ends
- * the process with exit code 13 (an unsettled top-level await) and the
- * waiter never gets the lock. Run in a child process on the compiled lib.
+ * A blocked `acquire()` keeps the process alive while it waits
+ * (docs/semantics.md#locks). A pending promise alone does not: with only
+ * unref'd timers left, Node ends the process with exit code 13 (an unsettled
+ * top-level await) and the waiter never gets the lock. Run in a child process
+ * on the compiled lib.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CompiledLib, compileLib, runNode } from '../support/compiled-lib.js';
+import { type CompiledLib, compileLib, runNode } from '../../support/compiled-lib.js';
 
 describe('A blocked acquire keeps the process alive', () => {
   let lib: CompiledLib;

@@ -1,11 +1,11 @@
 /**
- * Issue 7 §3: the session brings evicted members back, lets removed
- * memberships and deleted groups' leaderships go at once, and shares no
- * state with callers.
+ * The session brings evicted members back, lets removed memberships and
+ * deleted groups' leaderships go at once, and shares no state with callers
+ * (docs/semantics.md#membership, #evictions-and-data-loss).
  */
 import { describe, expect, it } from 'vitest';
-import { type Coordinator, getCoordinator, LeadershipLost } from '../../lib/index.js';
-import { quietLogger, record, sleep, uid, useFailing } from '../support/failing-coordinators.js';
+import { type Coordinator, getCoordinator, LeadershipLost } from '../../../lib/index.js';
+import { quietLogger, record, sleep, uid, useFailing } from '../../support/failing-coordinators.js';
 
 describe('Evicted members come back', () => {
   const failing = useFailing();

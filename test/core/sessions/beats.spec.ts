@@ -1,14 +1,15 @@
 /**
- * Issue 7 §1–2: a beat is one port call that refreshes everything the member
- * has; a beat cut half way extends nothing locally; a grant whose push was
- * missed is delivered by the next beat.
+ * A beat is one port call that refreshes everything the member has; a beat cut
+ * half way extends nothing locally; a grant whose push was missed is
+ * delivered by the next beat (docs/semantics.md#beats-leases-and-connections,
+ * #requests-cut-half-way).
  */
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { CoordinatorConnectionError, type Lock, LockLost } from '../../lib/index.js';
-import { ConnectionDropped } from '../support/faulty-backend.js';
-import type { FailingCoordinator } from '../support/failing-driver.js';
-import { deferred, portCalls, record, sleep, uid, useFailing, within } from '../support/failing-coordinators.js';
+import { CoordinatorConnectionError, type Lock, LockLost } from '../../../lib/index.js';
+import { ConnectionDropped } from '../../support/faulty-backend.js';
+import type { FailingCoordinator } from '../../support/failing-driver.js';
+import { deferred, portCalls, record, sleep, uid, useFailing, within } from '../../support/failing-coordinators.js';
 
 /** How late a timer may fire on a slow, shared CPU before we call it a bug. */
 const MARGIN_MS = 150;

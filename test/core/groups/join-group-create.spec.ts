@@ -1,6 +1,10 @@
+/**
+ * `joinGroupCreate` retries the create/join race until it is joined
+ * (docs/semantics.md#evictions-and-data-loss, last point).
+ */
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Coordinator, getCoordinator } from '../../lib/index.js';
-import { failing, failingUrl } from '../support/failing-driver.js';
+import { type Coordinator, getCoordinator } from '../../../lib/index.js';
+import { failing, failingUrl } from '../../support/failing-driver.js';
 
 describe('joinGroupCreate', () => {
   const started: Coordinator[] = [];

@@ -1,11 +1,12 @@
 /**
- * Issue 7 §1: watchers learn of member changes from the backend's pushes,
- * with the members diff kept as the fallback for a missed message.
+ * Watchers learn of member changes from the backend's pushes, with the members
+ * diff kept as the fallback for a missed message
+ * (docs/semantics.md#watchers-and-elections).
  */
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { MemberJoinedGroup, type MemberLeftGroup } from '../../lib/index.js';
-import { sleep, uid, useFailing } from '../support/failing-coordinators.js';
+import { MemberJoinedGroup, type MemberLeftGroup } from '../../../lib/index.js';
+import { sleep, uid, useFailing } from '../../support/failing-coordinators.js';
 
 describe('Membership pushes', () => {
   const failing = useFailing();

@@ -1,11 +1,13 @@
 /**
- * Issue 7 §2: leases are counted from before the request, and one deadline
- * timer per coordinator ends a hold or leadership whose lease ran out, with
- * no round trip, even when the backend no longer answers.
+ * Leases are counted from before the request, and one deadline timer per
+ * coordinator ends a hold or leadership whose lease ran out, with no round
+ * trip, even when the backend no longer answers; fencing tokens rise across
+ * names (docs/semantics.md#beats-leases-and-connections, #locks;
+ * docs/reliability.md, rule 1).
  */
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { getCoordinator, LeadershipLost, LockLost } from '../../lib/index.js';
+import { getCoordinator, LeadershipLost, LockLost } from '../../../lib/index.js';
 import {
   deferred,
   portCalls,
@@ -16,7 +18,7 @@ import {
   useFailing,
   waitUntil,
   within,
-} from '../support/failing-coordinators.js';
+} from '../../support/failing-coordinators.js';
 
 /** How late a timer may fire on a slow, shared CPU before we call it a bug. */
 const MARGIN_MS = 150;

@@ -1,13 +1,13 @@
 /**
- * A lock request cut half way (docs/semantics.md, "Requests cut half way"):
- * the backend may have acted and the answer was lost, so the hold is ended
- * here, never believed on a guess, and the next beat lets it go in the
- * backend. The backend is the real memory:// store behind a `FaultyBackend`.
+ * A lock request cut half way (docs/semantics.md#requests-cut-half-way): the
+ * backend may have acted and the answer was lost, so the hold is ended here,
+ * never believed on a guess, and the next beat lets it go in the backend. The
+ * backend is the real memory:// store behind a `FaultyBackend`.
  */
 import { describe, expect, it } from 'vitest';
-import { CoordinatorConnectionError, LockLost } from '../../lib/index.js';
-import { record, uid, useFailing } from '../support/failing-coordinators.js';
-import { ConnectionDropped } from '../support/faulty-backend.js';
+import { CoordinatorConnectionError, LockLost } from '../../../lib/index.js';
+import { record, uid, useFailing } from '../../support/failing-coordinators.js';
+import { ConnectionDropped } from '../../support/faulty-backend.js';
 
 /** What the network's own timeout looks like to the core: the answer never came, the outcome is unknown. */
 const timedOut = () => Object.assign(new Error('Command timed out'), { code: 'ETIMEDOUT' });

@@ -1,11 +1,11 @@
 /**
- * Issue 7 §1: a connection lost ends every hold and leadership at once; a
- * connection back makes the coordinator beat at once, rejoin its groups and
- * be able to lock again.
+ * A connection lost ends every hold and leadership at once; a connection back
+ * makes the coordinator beat at once, rejoin its groups and be able to lock
+ * again (docs/semantics.md#beats-leases-and-connections).
  */
 import { describe, expect, it } from 'vitest';
-import { CoordinatorConnectionError, LeadershipLost, LockLost } from '../../lib/index.js';
-import { quietLogger, record, sleep, uid, useFailing } from '../support/failing-coordinators.js';
+import { CoordinatorConnectionError, LeadershipLost, LockLost } from '../../../lib/index.js';
+import { quietLogger, record, sleep, uid, useFailing } from '../../support/failing-coordinators.js';
 
 describe('Connection lost and back', () => {
   const failing = useFailing();

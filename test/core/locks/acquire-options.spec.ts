@@ -1,5 +1,10 @@
+/**
+ * `acquire({ signal, timeoutMs })`: an abort withdraws a blocked acquire, a
+ * timeout beyond a timer's range means no bound, bad values are a `TypeError`
+ * (docs/semantics.md#locks, docs/semantics.md#calls-and-errors).
+ */
 import { describe, expect, it } from 'vitest';
-import { sleep, uid, useMemory } from './support.js';
+import { sleep, uid, useMemory } from '../support.js';
 
 describe('acquire options', () => {
   const mem = useMemory();

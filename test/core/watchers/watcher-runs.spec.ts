@@ -1,12 +1,12 @@
 /**
- * Issue 7 §2: a watcher run keeps its failures contained, refuses to wait
- * for itself when called from inside one of its own callbacks, and never
- * lets an election wait for user callbacks.
+ * A watcher run keeps its failures contained, refuses to wait for itself when
+ * called from inside one of its own callbacks, and never lets an election wait
+ * for user callbacks (docs/semantics.md#watchers-and-elections).
  */
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { CoordinationError, type CoordinationEvent, LeaderElected } from '../../lib/index.js';
-import { deferred, record, sleep, uid, useFailing, waitUntil, within } from '../support/failing-coordinators.js';
+import { CoordinationError, type CoordinationEvent, LeaderElected } from '../../../lib/index.js';
+import { deferred, record, sleep, uid, useFailing, waitUntil, within } from '../../support/failing-coordinators.js';
 
 /** What a call from inside a callback came to: its value, its error, or still pending after `ms`. */
 async function outcome(call: () => Promise<unknown>, ms = 1_000): Promise<unknown> {

@@ -1,13 +1,13 @@
 /**
- * Issue 7 §1: one place turns a backend's errors into ours. A lost
- * connection becomes `CoordinatorConnectionError` naming the operation and
- * the group or lock; a programming error passes through unchanged.
+ * A backend's errors become ours in one place: a lost connection is a
+ * `CoordinatorConnectionError` naming the operation and the group or lock; a
+ * programming error passes through unchanged (docs/semantics.md#calls-and-errors).
  */
 import { describe, expect, it } from 'vitest';
-import { type Coordinator, CoordinatorConnectionError, type Lock } from '../../lib/index.js';
-import { ConnectionDropped, type PortCall } from '../support/faulty-backend.js';
-import type { FailingCoordinator } from '../support/failing-driver.js';
-import { uid, useFailing } from '../support/failing-coordinators.js';
+import { type Coordinator, CoordinatorConnectionError, type Lock } from '../../../lib/index.js';
+import { ConnectionDropped, type PortCall } from '../../support/faulty-backend.js';
+import type { FailingCoordinator } from '../../support/failing-driver.js';
+import { uid, useFailing } from '../../support/failing-coordinators.js';
 
 interface Names {
   group: string;

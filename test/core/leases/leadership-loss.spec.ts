@@ -1,6 +1,12 @@
+/**
+ * A leadership ends here no later than in the backend: a lapsed lease ends it
+ * before another member can be elected, and `deleteGroup()` ends it at once,
+ * with `LeadershipLost` (docs/semantics.md#watchers-and-elections;
+ * docs/reliability.md, rule 1).
+ */
 import { describe, expect, it } from 'vitest';
-import { LeadershipLost } from '../../lib/index.js';
-import { sleep, uid, useMemory } from './support.js';
+import { LeadershipLost } from '../../../lib/index.js';
+import { sleep, uid, useMemory } from '../support.js';
 
 describe('LeadershipLost when leadership ends between beats', () => {
   const mem = useMemory();
