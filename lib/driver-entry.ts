@@ -17,7 +17,14 @@ export type {
 export { type CallContext, translateBackendError } from './core/backend-errors.js';
 export { ReadOnlySet } from './core/characteristic.js';
 export { CoordinatorLifecycle } from './core/coordinator-lifecycle.js';
-export { assertKnownOptions, durationOption, queryOptions, redactSecrets, redactUrl } from './core/url-options.js';
+export {
+  assertKnownCodeOptions,
+  assertKnownOptions,
+  durationOption,
+  queryOptions,
+  redactSecrets,
+  redactUrl,
+} from './core/url-options.js';
 export { MAX_TIMER_MS, timerDelay } from './core/timeout.js';
 export { MemoryDriver } from './drivers/memory/memory-driver.js';
 export { MemoryStore } from './drivers/memory/memory-store.js';
