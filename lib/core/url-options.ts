@@ -1,4 +1,4 @@
-import { CoordinationError } from './errors.js';
+import { CoordinationError } from '../errors.js';
 
 /**
  * URL query options as tooz reads them: the last value of a repeated key

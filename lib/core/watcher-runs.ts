@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import type { Backend } from './backend.js';
 import type { CallContext } from './backend-errors.js';
-import { CoordinationError, GroupNotCreatedError } from './errors.js';
+import { CoordinationError, GroupNotCreatedError } from '../errors.js';
 import { type CoordinationEvent, LeaderElected, MemberJoinedGroup, MemberLeftGroup } from './events.js';
 import type { Session } from './session.js';
 import { withTimeout } from './timeout.js';

@@ -7,7 +7,7 @@ import {
   GroupNotEmptyError,
   MemberAlreadyExistError,
   MemberNotJoinedError,
-} from '../../core/errors.js';
+} from '../../errors.js';
 import { LockTable } from './lock-table.js';
 
 interface Leadership {

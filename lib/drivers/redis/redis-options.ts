@@ -1,5 +1,5 @@
 import type { CoordinatorOptions } from '../../core/coordinator-options.js';
-import { CoordinationError } from '../../core/errors.js';
+import { CoordinationError } from '../../errors.js';
 import { assertKnownOptions, decodedUrlPart, durationOption, queryOptions, redactUrl } from '../../core/url-options.js';
 
 /** How lock names (and a group's leadership lock) map to keys shared with Python tooz. */

@@ -19,7 +19,7 @@ export interface CoordinationModuleOptions {
   /** This member's id. Default: host name, pid and a random suffix. */
   memberId?: string;
   heartbeat?: {
-    /** Default: on when the driver `requiresBeating`. */
+    /** Default: on (every driver needs its beat; turn it off only to call `heartbeat()` yourself). */
     enabled?: boolean;
     /** Default: the interval the coordinator's `heartbeat()` returns. At most 2 147 483 647 (a Node timer's limit). */
     intervalMs?: number;

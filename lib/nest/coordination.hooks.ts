@@ -7,7 +7,7 @@ import {
   type OnApplicationShutdown,
   Optional,
 } from '@nestjs/common';
-import type { Subscription } from 'rxjs';
+import { Subscription } from 'rxjs';
 import { Coordinator } from '../core/coordinator.js';
 import { type CoordinationEvent, LeadershipLost, LockLost } from '../core/events.js';
 import {
@@ -28,7 +28,7 @@ import {
 } from './coordination.messages.js';
 import type { ResolvedCoordinationOptions } from './coordination-options.resolver.js';
 import { CoordinationShutdown } from './coordination.shutdown.js';
-import { HeartScheduler } from './heart.scheduler.js';
+import { CoordinationJobs } from './coordination.jobs.js';
 import { MemberGroups } from './member-groups.js';
 
 /**
@@ -37,7 +37,7 @@ import { MemberGroups } from './member-groups.js';
  * registers the watchers the explorer found, runs one election at once, and
  * schedules `heartbeat()` and `runWatchers()` as the jobs
  * `COORDINATION_HEARTBEAT_JOB` and `COORDINATION_WATCHERS_JOB` (see
- * `HeartScheduler`). At shutdown it hands over to `CoordinationShutdown`.
+ * `CoordinationJobs`). At shutdown it hands over to `CoordinationShutdown`.
  *
  * Nest runs the hooks of imported modules before those of their importers
  * at bootstrap, and after them at shutdown (global modules, this one by
@@ -47,16 +47,16 @@ import { MemberGroups } from './member-groups.js';
  * their `onApplicationShutdown` has returned.
  */
 @Injectable()
-export class CoordinationHeart implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class CoordinationHooks implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(COORDINATION_LOGGER_CONTEXT);
   private heartbeatEveryMs: number | undefined;
-  private eventLog: Subscription | undefined;
+  private readonly subscriptions = new Subscription();
 
   constructor(
     @Inject(Coordinator) private readonly coordinator: Coordinator,
     @Inject(RESOLVED_COORDINATION_OPTIONS) private readonly options: ResolvedCoordinationOptions,
     private readonly groups: MemberGroups,
-    private readonly scheduler: HeartScheduler,
+    private readonly scheduler: CoordinationJobs,
     private readonly shutdown: CoordinationShutdown,
     @Optional() @Inject(IMPORT_SCHEDULE_MODULE_OPTION) private readonly importScheduleModule?: unknown,
   ) {}
@@ -67,8 +67,8 @@ export class CoordinationHeart implements OnApplicationBootstrap, BeforeApplicat
     if (this.importScheduleModule !== undefined) this.logger.warn(IMPORT_SCHEDULE_MODULE_IGNORED());
     await this.coordinator.start();
     try {
-      this.eventLog = this.coordinator.events$.subscribe((event) => this.logEvent(event));
-      if (this.options.heartbeat.enabled ?? this.coordinator.requiresBeating) {
+      this.subscriptions.add(this.coordinator.events$.subscribe((event) => this.logEvent(event)));
+      if (this.options.heartbeat.enabled ?? true) {
         this.heartbeatEveryMs = await this.firstBeat();
       }
       await this.groups.join();
@@ -91,7 +91,7 @@ export class CoordinationHeart implements OnApplicationBootstrap, BeforeApplicat
       });
     } catch (error) {
       this.scheduler.stopAll();
-      this.eventLog?.unsubscribe();
+      this.subscriptions.unsubscribe();
       await this.coordinator.stop().catch(() => undefined);
       throw error;
     }
@@ -148,7 +148,7 @@ export class CoordinationHeart implements OnApplicationBootstrap, BeforeApplicat
     try {
       await this.shutdown.finish();
     } finally {
-      this.eventLog?.unsubscribe();
+      this.subscriptions.unsubscribe();
     }
   }
 
