@@ -6,7 +6,7 @@ import type { Backend, BackendEvents, BeatReport, BeatRequest } from './backend.
 import { type CallContext, translateBackendError } from './backend-errors.js';
 import type { Characteristic } from './characteristic.js';
 import { CoordinationError, GroupAlreadyExistError, GroupNotCreatedError, MemberAlreadyExistError } from '../errors.js';
-import { type CoordinationEvent, LeadershipLost, LockLost } from './events.js';
+import { type CoordinationEvent, type GroupChange, LeadershipLost, LockLost } from './events.js';
 import type { CoordinatorLogger, CoordinatorOptions, StartOptions } from './coordinator-options.js';
 import { assertId } from './ids.js';
 import { InFlight } from './in-flight.js';
@@ -67,8 +67,18 @@ export abstract class CoordinatorLifecycle {
   /** @internal */
   protected readonly lockHost: LockHost;
 
+  private readonly changes = new Subject<GroupChange>();
+
   /** Every event this coordinator delivers, as it delivers it. */
   readonly events$: Observable<CoordinationEvent> = this.events.asObservable();
+  /**
+   * The backend's pushes, as they arrive: a watched group's members changed
+   * (when a join or leave watcher is registered for it), or the leader of a
+   * group this member runs for is gone. Nothing is delivered or elected here:
+   * call `runWatchers()` soon after (the Nest layer does), and the joins,
+   * leaves and election come from that run (docs/api.md#pushes).
+   */
+  readonly changes$: Observable<GroupChange> = this.changes.asObservable();
 
   protected constructor(
     readonly memberId: string,
@@ -131,8 +141,12 @@ export abstract class CoordinatorLifecycle {
           this.logger.warn(`Beat after reconnecting failed for ${this.memberId}: ${String(error)}`),
         );
       },
-      membersChanged: (groupId) => this.watchers.membersChanged(groupId),
-      leaderGone: () => undefined, // candidates contest at every run anyway
+      membersChanged: (groupId) => {
+        if (this.watchers.membersChanged(groupId)) this.changes.next({ groupId, kind: 'members' });
+      },
+      leaderGone: (groupId) => {
+        if (this.watchers.leaderGone(groupId)) this.changes.next({ groupId, kind: 'leader' });
+      },
       leadershipLost: (groupId) => this.session.loseLeadership(groupId),
       holdLost: (holder) => this.session.loseHold(holder),
       granted: (ref, grant, since) => this.session.granted(ref, grant, since),

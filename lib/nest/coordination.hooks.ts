@@ -15,6 +15,7 @@ import {
   COORDINATION_LOGGER_CONTEXT,
   COORDINATION_WATCHERS_JOB,
   IMPORT_SCHEDULE_MODULE_OPTION,
+  PUSH_DEBOUNCE_MS,
   RESOLVED_COORDINATION_OPTIONS,
 } from './coordination.constants.js';
 import {
@@ -30,6 +31,7 @@ import type { ResolvedCoordinationOptions } from './coordination-options.resolve
 import { CoordinationShutdown } from './coordination.shutdown.js';
 import { CoordinationJobs } from './coordination.jobs.js';
 import { MemberGroups } from './member-groups.js';
+import type { RegistryJob } from './registry-job.js';
 
 /**
  * The module's lifecycle hooks, in one place. At bootstrap it starts the
@@ -37,7 +39,11 @@ import { MemberGroups } from './member-groups.js';
  * registers the watchers the explorer found, runs one election at once, and
  * schedules `heartbeat()` and `runWatchers()` as the jobs
  * `COORDINATION_HEARTBEAT_JOB` and `COORDINATION_WATCHERS_JOB` (see
- * `CoordinationJobs`). At shutdown it hands over to `CoordinationShutdown`.
+ * `CoordinationJobs`). A backend push (`coordinator.changes$`: members
+ * changed, a leader gone) brings the watchers run forward to within
+ * `PUSH_DEBOUNCE_MS`, so handlers and hand-overs do not wait for the tick
+ * (docs/nestjs.md#how-soon-handlers-run). At shutdown it hands over to
+ * `CoordinationShutdown`.
  *
  * Nest runs the hooks of imported modules before those of their importers
  * at bootstrap, and after them at shutdown (global modules, this one by
@@ -51,6 +57,9 @@ export class CoordinationHooks implements OnApplicationBootstrap, BeforeApplicat
   private readonly logger = new Logger(COORDINATION_LOGGER_CONTEXT);
   private heartbeatEveryMs: number | undefined;
   private readonly subscriptions = new Subscription();
+  private watchersJob: RegistryJob | undefined;
+  /** A push came before the watchers job was mounted. */
+  private pushedEarly = false;
 
   constructor(
     @Inject(Coordinator) private readonly coordinator: Coordinator,
@@ -68,6 +77,7 @@ export class CoordinationHooks implements OnApplicationBootstrap, BeforeApplicat
     await this.coordinator.start();
     try {
       this.subscriptions.add(this.coordinator.events$.subscribe((event) => this.logEvent(event)));
+      this.subscriptions.add(this.coordinator.changes$.subscribe(() => this.pushed()));
       if (this.options.heartbeat.enabled ?? true) {
         this.heartbeatEveryMs = await this.firstBeat();
       }
@@ -84,11 +94,12 @@ export class CoordinationHooks implements OnApplicationBootstrap, BeforeApplicat
             this.logger.warn(HEARTBEAT_OVERRAN(this.coordinator.memberId, tookMs, everyMs)),
         });
       }
-      this.scheduler.mount({
+      this.watchersJob = this.scheduler.mount({
         name: COORDINATION_WATCHERS_JOB,
         everyMs: () => this.options.watchersIntervalMs,
         run: () => this.runWatchers(),
       });
+      if (this.pushedEarly) this.pushed();
     } catch (error) {
       this.scheduler.stopAll();
       this.subscriptions.unsubscribe();
@@ -123,6 +134,12 @@ export class CoordinationHooks implements OnApplicationBootstrap, BeforeApplicat
     } catch (error) {
       this.logger.error(WATCHERS_FAILED(this.coordinator.memberId, error), stackOf(error));
     }
+  }
+
+  /** A push: run the watchers soon (several pushes close together make one run). */
+  private pushed(): void {
+    if (this.watchersJob) this.watchersJob.runSoon(PUSH_DEBOUNCE_MS);
+    else this.pushedEarly = true;
   }
 
   private logEvent(event: CoordinationEvent): void {

@@ -25,7 +25,10 @@ export interface CoordinationModuleOptions {
     intervalMs?: number;
   };
   watchers?: {
-    /** How often `runWatchers()` runs (events, elections). Default 1000; at most 2 147 483 647. */
+    /**
+     * How often `runWatchers()` runs (events, elections) when no push brings it forward. Default 1000;
+     * at most 2 147 483 647.
+     */
     intervalMs?: number;
   };
   /** Joined at bootstrap (created if missing), left at shutdown. */
