@@ -33,6 +33,8 @@ export class PacedLoop {
   /** When the pending timer fires (`performance.now()` time); Infinity while a run goes on. */
   private dueAt = Infinity;
   private inFlight: Promise<void> | undefined;
+  /** Set before a run starts (even before its promise exists), cleared when it ended. */
+  private busy = false;
   /** A `runSoon()` came while a run was going: the next one is due this soon after it. */
   private soonAfterRun: number | undefined;
   private stopped = false;
@@ -57,7 +59,7 @@ export class PacedLoop {
   /** Run within `withinMs` instead of at the next interval; a run in progress is followed by one that soon. */
   runSoon(withinMs: number): void {
     if (this.stopped) return;
-    if (this.inFlight) {
+    if (this.busy) {
       this.soonAfterRun = Math.min(this.soonAfterRun ?? Infinity, withinMs);
       return;
     }
@@ -101,9 +103,11 @@ export class PacedLoop {
     if (this.stopped || this.timer !== timer || this.ended(timer)) return;
     // The fired timer stays listed while the run goes on: removing it meanwhile ends the loop after the run.
     this.dueAt = Infinity;
+    this.busy = true;
     const began = performance.now();
     this.inFlight = this.options.run().finally(() => {
       this.inFlight = undefined;
+      this.busy = false;
       this.next(timer, performance.now() - began);
     });
   }
