@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CoordinationError, UnknownNodeError } from '../lib/core/errors.js';
+import { CoordinationError, UnknownNodeError } from '../lib/errors.js';
 import { HashRing } from '../lib/hashring/index.js';
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);

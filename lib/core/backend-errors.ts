@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import type { Backend } from './backend.js';
-import { CoordinationError, CoordinatorConnectionError, OperationTimedOutError } from './errors.js';
+import { CoordinationError, CoordinatorConnectionError, OperationTimedOutError } from '../errors.js';
 
 /** What a failed backend call was about, for the message. */
 export interface CallContext {

@@ -1,5 +1,5 @@
 import { decode, encode, ExtensionCodec } from '@msgpack/msgpack';
-import { SerializationError } from './errors.js';
+import { SerializationError } from '../errors.js';
 
 /**
  * A member's capabilities: any value that survives msgpack, the encoding tooz

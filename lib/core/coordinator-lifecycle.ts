@@ -5,12 +5,12 @@ import type { Partitioner } from '../hashring/partitioner.js';
 import type { Backend, BackendEvents, BeatReport, BeatRequest } from './backend.js';
 import { type CallContext, translateBackendError } from './backend-errors.js';
 import type { Characteristic } from './characteristic.js';
-import { CoordinationError, GroupAlreadyExistError, GroupNotCreatedError, MemberAlreadyExistError } from './errors.js';
-import { type CoordinationEvent, LeadershipLost, LockLost } from './events.js';
+import { CoordinationError, GroupAlreadyExistError, GroupNotCreatedError, MemberAlreadyExistError } from '../errors.js';
+import { type CoordinationEvent, type GroupChange, LeadershipLost, LockLost } from './events.js';
 import type { CoordinatorLogger, CoordinatorOptions, StartOptions } from './coordinator-options.js';
-import { Heart } from './heart.js';
 import { assertId } from './ids.js';
 import { InFlight } from './in-flight.js';
+import { PacedLoop } from './paced-loop.js';
 import type { LockHost } from './lock.js';
 import { Session } from './session.js';
 import { type WatcherHost, WatcherRuns } from './watcher-runs.js';
@@ -34,8 +34,14 @@ function newStopController(): AbortController {
  */
 export abstract class CoordinatorLifecycle {
   abstract readonly characteristics: ReadonlySet<Characteristic>;
-  /** True when `heartbeat()` must be called periodically (every built-in driver). */
-  readonly requiresBeating: boolean = true;
+  /**
+   * Whether `heartbeat()` must be called periodically: always, on every
+   * driver (liveness, holds and leaderships all lapse without it). Kept as
+   * tooz's `requires_beating` for code that asks.
+   */
+  get requiresBeating(): true {
+    return true;
+  }
 
   protected readonly logger: CoordinatorLogger;
   /** Set synchronously on entry to start()/stop(), so overlapping calls are refused. */
@@ -52,10 +58,8 @@ export abstract class CoordinatorLifecycle {
   private readonly rejoins = new Map<string, number>();
   protected readonly partitioners = new Set<Partitioner>();
   protected readonly events = new Subject<CoordinationEvent>();
-  private readonly heart = new Heart(
-    () => this.heartbeat(),
-    (error) => this.logger.warn(`Heartbeat of ${this.memberId} failed, retrying in 1 s: ${String(error)}`),
-  );
+  /** The background beat of start({ startHeart: true }), one per start. */
+  private beatLoop: PacedLoop | undefined;
   /** Aborted at stop(): every blocked acquire gives up. */
   private stopping = newStopController();
   private readonly stopDrainMs: number;
@@ -63,8 +67,18 @@ export abstract class CoordinatorLifecycle {
   /** @internal */
   protected readonly lockHost: LockHost;
 
+  private readonly changes = new Subject<GroupChange>();
+
   /** Every event this coordinator delivers, as it delivers it. */
   readonly events$: Observable<CoordinationEvent> = this.events.asObservable();
+  /**
+   * The backend's pushes, as they arrive: a watched group's members changed
+   * (when a join or leave watcher is registered for it), or the leader of a
+   * group this member runs for is gone. Nothing is delivered or elected here:
+   * call `runWatchers()` soon after (the Nest layer does), and the joins,
+   * leaves and election come from that run (docs/api.md#pushes).
+   */
+  readonly changes$: Observable<GroupChange> = this.changes.asObservable();
 
   protected constructor(
     readonly memberId: string,
@@ -127,8 +141,12 @@ export abstract class CoordinatorLifecycle {
           this.logger.warn(`Beat after reconnecting failed for ${this.memberId}: ${String(error)}`),
         );
       },
-      membersChanged: (groupId) => this.watchers.membersChanged(groupId),
-      leaderGone: () => undefined, // candidates contest at every run anyway
+      membersChanged: (groupId) => {
+        if (this.watchers.membersChanged(groupId)) this.changes.next({ groupId, kind: 'members' });
+      },
+      leaderGone: (groupId) => {
+        if (this.watchers.leaderGone(groupId)) this.changes.next({ groupId, kind: 'leader' });
+      },
       leadershipLost: (groupId) => this.session.loseLeadership(groupId),
       holdLost: (holder) => this.session.loseHold(holder),
       granted: (ref, grant, since) => this.session.granted(ref, grant, since),
@@ -153,7 +171,33 @@ export abstract class CoordinatorLifecycle {
     this.stopping = newStopController();
     this.session.clear();
     this.state = 'started';
-    if (options.startHeart && this.requiresBeating) this.heart.start();
+    if (options.startHeart) this.beatLoop = this.startBeatLoop();
+  }
+
+  /**
+   * Beat in the background, tooz's heart: the next beat is due the interval
+   * minus the beat's own time; a failed beat is logged and retried a second
+   * after it began (tooz's heart retries forever too). Unref'd, like tooz's
+   * daemon thread: it alone does not keep the process alive.
+   */
+  private startBeatLoop(): PacedLoop {
+    let everyMs = this.backend.beatIntervalMs;
+    return new PacedLoop({
+      run: async () => {
+        try {
+          everyMs = await this.heartbeat();
+        } catch (error) {
+          everyMs = 1000;
+          this.logger.warn(`Heartbeat of ${this.memberId} failed, retrying in 1 s: ${String(error)}`);
+        }
+      },
+      everyMs: () => everyMs,
+      onOverrun: (tookMs, intervalMs) =>
+        this.logger.warn(
+          `Heartbeat of ${this.memberId} took ${Math.round(tookMs)} ms, longer than its ${intervalMs} ms interval: ` +
+            'holds and leaderships may lapse',
+        ),
+    }).start(0);
   }
 
   /**
@@ -170,7 +214,8 @@ export abstract class CoordinatorLifecycle {
     const failures: unknown[] = [];
     try {
       // A beat stuck on a dead network must not hold stop() for ever: it waits as long as the drain may.
-      const heartStopped = this.heart.stop();
+      const heartStopped = this.beatLoop?.stop() ?? Promise.resolve();
+      this.beatLoop = undefined;
       if (!(await this.inFlight.drainOne(heartStopped, this.stopDrainMs))) {
         this.logger.warn(`Coordinator ${this.memberId} stopped its heart with a beat still running`);
       }

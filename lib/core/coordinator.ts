@@ -1,7 +1,7 @@
 import { assertWeight } from '../hashring/hash-ring.js';
 import { Partitioner } from '../hashring/partitioner.js';
 import { type Capabilities, decodeCapabilities, encodeCapabilities } from './capabilities.js';
-import { CoordinationError, GroupAlreadyExistError, GroupNotCreatedError, MemberNotJoinedError } from './errors.js';
+import { CoordinationError, GroupAlreadyExistError, GroupNotCreatedError, MemberNotJoinedError } from '../errors.js';
 import type { LeaderElected, MemberJoinedGroup, MemberLeftGroup } from './events.js';
 import type { MemberInfo, PartitionOptions, WatchCallback } from './coordinator-options.js';
 import { CoordinatorLifecycle } from './coordinator-lifecycle.js';

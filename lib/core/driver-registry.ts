@@ -1,7 +1,7 @@
 import { Characteristic } from './characteristic.js';
 import type { Coordinator } from './coordinator.js';
 import type { CoordinatorOptions } from './coordinator-options.js';
-import { CoordinationError, DriverChosenPoorlyError } from './errors.js';
+import { CoordinationError, DriverChosenPoorlyError } from '../errors.js';
 import { assertId } from './ids.js';
 import { redactSecrets, redactUrl } from './url-options.js';
 

@@ -59,3 +59,13 @@ export class LockLost {
 
 export type CoordinationEvent = MemberJoinedGroup | MemberLeftGroup | LeaderElected | LeadershipLost | LockLost;
 export type GroupEvent = MemberJoinedGroup | MemberLeftGroup;
+
+/**
+ * A backend push heard by `Coordinator.changes$`: the members of `groupId`
+ * changed (`'members'`), or its leader is gone or changed (`'leader'`). It is
+ * a hint that `runWatchers()` has something to do; it delivers nothing itself.
+ */
+export interface GroupChange {
+  readonly groupId: string;
+  readonly kind: 'members' | 'leader';
+}

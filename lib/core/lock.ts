@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Backend, HoldRef } from './backend.js';
-import { LockAcquireFailedError } from './errors.js';
+import { LockAcquireFailedError } from '../errors.js';
 import type { CountedGrant, Session } from './session.js';
 import { MAX_TIMER_MS } from './timeout.js';
 

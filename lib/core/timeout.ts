@@ -1,4 +1,4 @@
-import { OperationTimedOutError } from './errors.js';
+import { OperationTimedOutError } from '../errors.js';
 
 /** The longest delay a Node timer takes; a longer one fires after 1 ms instead. */
 export const MAX_TIMER_MS = 2_147_483_647;

@@ -1,5 +1,5 @@
 import type { CoordinatorOptions } from './coordinator-options.js';
-import { CoordinationError } from './errors.js';
+import { CoordinationError } from '../errors.js';
 
 /**
  * URL query options as tooz reads them: the last value of a repeated key

@@ -1,4 +1,4 @@
-import { WatchCallbackNotFoundError } from './errors.js';
+import { WatchCallbackNotFoundError } from '../errors.js';
 
 export type WatchKind = 'join' | 'leave' | 'elected';
 

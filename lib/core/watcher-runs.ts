@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import type { Backend } from './backend.js';
 import type { CallContext } from './backend-errors.js';
-import { CoordinationError, GroupNotCreatedError } from './errors.js';
+import { CoordinationError, GroupNotCreatedError } from '../errors.js';
 import { type CoordinationEvent, LeaderElected, MemberJoinedGroup, MemberLeftGroup } from './events.js';
 import type { Session } from './session.js';
 import { withTimeout } from './timeout.js';
@@ -59,8 +59,16 @@ export class WatcherRuns {
     return this.insideCallback.getStore()?.active === true;
   }
 
-  membersChanged(groupId: string): void {
-    if (this.registry.isWatchingMembers(groupId)) this.changed.add(groupId);
+  /** A push said `groupId`'s members changed: true when a run has joins or leaves to look for there. */
+  membersChanged(groupId: string): boolean {
+    if (!this.registry.isWatchingMembers(groupId)) return false;
+    this.changed.add(groupId);
+    return true;
+  }
+
+  /** A push said `groupId`'s leader is gone: true when this member runs for it (a run may win it now). */
+  leaderGone(groupId: string): boolean {
+    return this.registry.count('elected', groupId) > 0;
   }
 
   // ---- Registration -------------------------------------------------------------

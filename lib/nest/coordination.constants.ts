@@ -20,6 +20,11 @@ export const RESOLVED_COORDINATION_OPTIONS = Symbol('RESOLVED_COORDINATION_OPTIO
 
 export const DEFAULT_URL = 'memory://';
 export const DEFAULT_WATCHERS_INTERVAL_MS = 1000;
+/**
+ * How soon after a backend push (members changed, a leader gone) the watchers
+ * run: pushes within this window make one run.
+ */
+export const PUSH_DEBOUNCE_MS = 5;
 /** How long `app.close()` waits for guarded calls still running before it releases their locks anyway. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 /** The longest delay a Node timer holds (the core's limit); a longer one fires after 1 ms. */

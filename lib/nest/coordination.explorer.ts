@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, ModulesContainer } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
-import { CoordinationError } from '../core/errors.js';
+import { CoordinationError } from '../errors.js';
 import { COORDINATION_LOGGER_CONTEXT } from './coordination.constants.js';
 import {
   describeMember,

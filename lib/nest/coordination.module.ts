@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { Coordinator } from '../core/coordinator.js';
 import { CoordinationExplorer } from './coordination.explorer.js';
-import { CoordinationHeart } from './coordination.heart.js';
+import { CoordinationHooks } from './coordination.hooks.js';
 import { CoordinationShutdown } from './coordination.shutdown.js';
 import {
   type COORDINATION_ASYNC_OPTIONS_TYPE,
@@ -13,7 +13,7 @@ import { CoordinationMetadataAccessor } from './coordination-metadata.accessor.j
 import { coordinatorProvider, resolvedOptionsProvider } from './coordinator.provider.js';
 import { GuardedCalls } from './guarded-calls.js';
 import { GuardedMethodRunner } from './guarded-method.runner.js';
-import { HeartScheduler } from './heart.scheduler.js';
+import { CoordinationJobs } from './coordination.jobs.js';
 import { MemberGroups } from './member-groups.js';
 
 /**
@@ -36,9 +36,9 @@ import { MemberGroups } from './member-groups.js';
     GuardedCalls,
     GuardedMethodRunner,
     MemberGroups,
-    HeartScheduler,
+    CoordinationJobs,
     CoordinationShutdown,
-    CoordinationHeart,
+    CoordinationHooks,
     CoordinationExplorer,
   ],
   exports: [Coordinator],

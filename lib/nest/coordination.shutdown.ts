@@ -10,8 +10,8 @@ import { CALLS_STILL_RUNNING, JOBS_STILL_RUNNING, SHUTDOWN_STEP_FAILED } from '.
 import type { ResolvedCoordinationOptions } from './coordination-options.resolver.js';
 import { GuardedCalls } from './guarded-calls.js';
 import { GuardedMethodRunner } from './guarded-method.runner.js';
-import { HeartJob } from './heart-job.js';
-import { HeartScheduler } from './heart.scheduler.js';
+import { RegistryJob } from './registry-job.js';
+import { CoordinationJobs } from './coordination.jobs.js';
 import { MemberGroups } from './member-groups.js';
 
 /** What each job does, for messages. */
@@ -34,14 +34,14 @@ const JOB_DESCRIPTIONS: Record<string, string> = {
 export class CoordinationShutdown {
   private readonly logger = new Logger(COORDINATION_LOGGER_CONTEXT);
   private began = false;
-  private shutdownBeat: HeartJob | undefined;
+  private shutdownBeat: RegistryJob | undefined;
 
   constructor(
     @Inject(Coordinator) private readonly coordinator: Coordinator,
     @Inject(RESOLVED_COORDINATION_OPTIONS) private readonly options: ResolvedCoordinationOptions,
     private readonly calls: GuardedCalls,
     private readonly runner: GuardedMethodRunner,
-    private readonly scheduler: HeartScheduler,
+    private readonly scheduler: CoordinationJobs,
     private readonly groups: MemberGroups,
   ) {}
 
@@ -61,7 +61,7 @@ export class CoordinationShutdown {
     this.calls.beginShutdown();
     this.scheduler.stopAll();
     if (this.coordinator.isStarted && beat) {
-      this.shutdownBeat = new HeartJob({
+      this.shutdownBeat = new RegistryJob({
         name: COORDINATION_HEARTBEAT_JOB,
         registry: this.scheduler.privateRegistry,
         everyMs: beat.everyMs,

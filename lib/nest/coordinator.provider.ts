@@ -1,7 +1,7 @@
 import { Logger, type FactoryProvider } from '@nestjs/common';
 import { Coordinator } from '../core/coordinator.js';
 import { getCoordinator } from '../core/driver-registry.js';
-import { CoordinationError, DriverChosenPoorlyError } from '../core/errors.js';
+import { CoordinationError, DriverChosenPoorlyError } from '../errors.js';
 import { redactSecrets, redactUrl } from '../core/url-options.js';
 import { COORDINATION_LOGGER_CONTEXT, RESOLVED_COORDINATION_OPTIONS } from './coordination.constants.js';
 import { COORDINATION_MODULE_OPTIONS } from './coordination.module-definition.js';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { setMaxListeners } from 'node:events';
-import { CoordinationError } from '../core/errors.js';
+import { CoordinationError } from '../errors.js';
 import { SHUTTING_DOWN } from './coordination.messages.js';
 import { settledBy } from './deadline.js';
 

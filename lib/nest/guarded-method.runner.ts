@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Coordinator } from '../core/coordinator.js';
-import { CoordinationError, LockAcquireFailedError } from '../core/errors.js';
+import { CoordinationError, LockAcquireFailedError } from '../errors.js';
 import type { AcquireOptions, Lock } from '../core/lock.js';
 import { COORDINATION_LOGGER_CONTEXT } from './coordination.constants.js';
 import {

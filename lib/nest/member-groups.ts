@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Coordinator } from '../core/coordinator.js';
 import type { WatchCallback } from '../core/coordinator-options.js';
-import { GroupAlreadyExistError, MemberAlreadyExistError } from '../core/errors.js';
+import { GroupAlreadyExistError, MemberAlreadyExistError } from '../errors.js';
 import { COORDINATION_LOGGER_CONTEXT, RESOLVED_COORDINATION_OPTIONS } from './coordination.constants.js';
 import { ALREADY_MEMBER, HANDLER_FAILED } from './coordination.messages.js';
 import type { ResolvedCoordinationOptions } from './coordination-options.resolver.js';

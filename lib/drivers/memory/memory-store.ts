@@ -7,7 +7,7 @@ import {
   GroupNotEmptyError,
   MemberAlreadyExistError,
   MemberNotJoinedError,
-} from '../../core/errors.js';
+} from '../../errors.js';
 import { LockTable } from './lock-table.js';
 
 interface Leadership {
@@ -112,11 +112,21 @@ export class MemoryStore {
     this.changed(groupId);
   }
 
-  /** The live members of `groupId` (dead ones are pruned as they are seen). */
+  /**
+   * The live members of `groupId`. Dead ones are pruned as they are seen, and
+   * the prune is pushed to the watchers, as Redis's reaper and PostgreSQL's
+   * garbage collection push theirs: every session hears of it, not only the one that read.
+   */
   members(groupId: string): Map<string, StoredMember> {
     const members = this.groups.get(groupId);
     if (!members) throw new GroupNotCreatedError(groupId);
-    for (const memberId of members.keys()) if (!this.isAlive(memberId)) members.delete(memberId);
+    let pruned = false;
+    for (const memberId of members.keys()) {
+      if (this.isAlive(memberId)) continue;
+      members.delete(memberId);
+      pruned = true;
+    }
+    if (pruned) this.changed(groupId);
     return members;
   }
 

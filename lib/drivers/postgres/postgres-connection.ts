@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'pg';
-import { CoordinationError, CoordinatorConnectionError } from '../../core/errors.js';
+import { CoordinationError, CoordinatorConnectionError } from '../../errors.js';
 import { hasSocketErrorCode } from '../socket-errors.js';
 import type { PostgresSettings } from './postgres-options.js';
 import type { SchemaNames } from './schema-names.js';

@@ -5,7 +5,7 @@ import {
   GroupNotEmptyError,
   MemberAlreadyExistError,
   MemberNotJoinedError,
-} from '../../core/errors.js';
+} from '../../errors.js';
 import { PostgresStatements } from './postgres-statements.js';
 import {
   createGroupStatement,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ClientConfig } from 'pg';
 import type { CoordinatorOptions } from '../../core/coordinator-options.js';
-import { CoordinationError } from '../../core/errors.js';
+import { CoordinationError } from '../../errors.js';
 import {
   assertKnownCodeOptions,
   assertKnownOptions,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ChainableCommander, Redis, RedisOptions } from 'ioredis';
-import { CoordinationError } from '../../core/errors.js';
+import { CoordinationError } from '../../errors.js';
 import { hasSocketErrorCode } from '../socket-errors.js';
 import type { RedisSettings } from './redis-options.js';
 import { ALL_SCRIPTS } from './scripts/index.js';

@@ -10,7 +10,7 @@ import type {
   LockRequest,
   SessionSnapshot,
 } from '../../core/backend.js';
-import { CoordinationError } from '../../core/errors.js';
+import { CoordinationError } from '../../errors.js';
 import {
   isConnectionError,
   isTimeoutError,

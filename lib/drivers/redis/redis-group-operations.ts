@@ -6,7 +6,7 @@ import {
   GroupNotEmptyError,
   MemberAlreadyExistError,
   MemberNotJoinedError,
-} from '../../core/errors.js';
+} from '../../errors.js';
 import { runAcknowledged } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { RedisSettings } from './redis-options.js';

@@ -1,5 +1,5 @@
 import type { CoordinatorOptions } from '../../core/coordinator-options.js';
-import { CoordinationError } from '../../core/errors.js';
+import { CoordinationError } from '../../errors.js';
 import {
   assertKnownCodeOptions,
   assertKnownOptions,

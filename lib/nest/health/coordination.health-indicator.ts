@@ -57,18 +57,12 @@ export class CoordinationHealthIndicator {
       indicator.down<CoordinationHealthData>({ memberId, started, reachable: false, groups, leading: [], message });
     if (!started) return down('coordinator is not started');
     try {
-      await withTimeout(this.roundTrip(), timeoutMs, 'ping');
+      await withTimeout(this.coordinator.ping(), timeoutMs, 'ping');
       // Both answered in memory; the heart keeps them current.
       const leading = groups.filter((groupId) => this.coordinator.isLeaderOf(groupId));
       return indicator.up<CoordinationHealthData>({ memberId, started, reachable: true, groups, leading });
     } catch (error) {
       return down(`backend unreachable: ${error instanceof Error ? error.message : String(error)}`);
     }
-  }
-
-  /** `ping()`, the cheapest round trip; `getGroups()` on a core that predates it. */
-  private roundTrip(): Promise<unknown> {
-    const ping = (this.coordinator as { ping?: () => Promise<void> }).ping;
-    return typeof ping === 'function' ? ping.call(this.coordinator) : this.coordinator.getGroups();
   }
 }

@@ -19,13 +19,16 @@ export interface CoordinationModuleOptions {
   /** This member's id. Default: host name, pid and a random suffix. */
   memberId?: string;
   heartbeat?: {
-    /** Default: on when the driver `requiresBeating`. */
+    /** Default: on (every driver needs its beat; turn it off only to call `heartbeat()` yourself). */
     enabled?: boolean;
     /** Default: the interval the coordinator's `heartbeat()` returns. At most 2 147 483 647 (a Node timer's limit). */
     intervalMs?: number;
   };
   watchers?: {
-    /** How often `runWatchers()` runs (events, elections). Default 1000; at most 2 147 483 647. */
+    /**
+     * How often `runWatchers()` runs (events, elections) when no push brings it forward. Default 1000;
+     * at most 2 147 483 647.
+     */
     intervalMs?: number;
   };
   /** Joined at bootstrap (created if missing), left at shutdown. */

@@ -7,7 +7,7 @@ import {
   type OnApplicationShutdown,
   Optional,
 } from '@nestjs/common';
-import type { Subscription } from 'rxjs';
+import { Subscription } from 'rxjs';
 import { Coordinator } from '../core/coordinator.js';
 import { type CoordinationEvent, LeadershipLost, LockLost } from '../core/events.js';
 import {
@@ -15,6 +15,7 @@ import {
   COORDINATION_LOGGER_CONTEXT,
   COORDINATION_WATCHERS_JOB,
   IMPORT_SCHEDULE_MODULE_OPTION,
+  PUSH_DEBOUNCE_MS,
   RESOLVED_COORDINATION_OPTIONS,
 } from './coordination.constants.js';
 import {
@@ -28,8 +29,9 @@ import {
 } from './coordination.messages.js';
 import type { ResolvedCoordinationOptions } from './coordination-options.resolver.js';
 import { CoordinationShutdown } from './coordination.shutdown.js';
-import { HeartScheduler } from './heart.scheduler.js';
+import { CoordinationJobs } from './coordination.jobs.js';
 import { MemberGroups } from './member-groups.js';
+import type { RegistryJob } from './registry-job.js';
 
 /**
  * The module's lifecycle hooks, in one place. At bootstrap it starts the
@@ -37,7 +39,11 @@ import { MemberGroups } from './member-groups.js';
  * registers the watchers the explorer found, runs one election at once, and
  * schedules `heartbeat()` and `runWatchers()` as the jobs
  * `COORDINATION_HEARTBEAT_JOB` and `COORDINATION_WATCHERS_JOB` (see
- * `HeartScheduler`). At shutdown it hands over to `CoordinationShutdown`.
+ * `CoordinationJobs`). A backend push (`coordinator.changes$`: members
+ * changed, a leader gone) brings the watchers run forward to within
+ * `PUSH_DEBOUNCE_MS`, so handlers and hand-overs do not wait for the tick
+ * (docs/nestjs.md#how-soon-handlers-run). At shutdown it hands over to
+ * `CoordinationShutdown`.
  *
  * Nest runs the hooks of imported modules before those of their importers
  * at bootstrap, and after them at shutdown (global modules, this one by
@@ -47,16 +53,19 @@ import { MemberGroups } from './member-groups.js';
  * their `onApplicationShutdown` has returned.
  */
 @Injectable()
-export class CoordinationHeart implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class CoordinationHooks implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(COORDINATION_LOGGER_CONTEXT);
   private heartbeatEveryMs: number | undefined;
-  private eventLog: Subscription | undefined;
+  private readonly subscriptions = new Subscription();
+  private watchersJob: RegistryJob | undefined;
+  /** A push came before the watchers job was mounted. */
+  private pushedEarly = false;
 
   constructor(
     @Inject(Coordinator) private readonly coordinator: Coordinator,
     @Inject(RESOLVED_COORDINATION_OPTIONS) private readonly options: ResolvedCoordinationOptions,
     private readonly groups: MemberGroups,
-    private readonly scheduler: HeartScheduler,
+    private readonly scheduler: CoordinationJobs,
     private readonly shutdown: CoordinationShutdown,
     @Optional() @Inject(IMPORT_SCHEDULE_MODULE_OPTION) private readonly importScheduleModule?: unknown,
   ) {}
@@ -67,8 +76,9 @@ export class CoordinationHeart implements OnApplicationBootstrap, BeforeApplicat
     if (this.importScheduleModule !== undefined) this.logger.warn(IMPORT_SCHEDULE_MODULE_IGNORED());
     await this.coordinator.start();
     try {
-      this.eventLog = this.coordinator.events$.subscribe((event) => this.logEvent(event));
-      if (this.options.heartbeat.enabled ?? this.coordinator.requiresBeating) {
+      this.subscriptions.add(this.coordinator.events$.subscribe((event) => this.logEvent(event)));
+      this.subscriptions.add(this.coordinator.changes$.subscribe(() => this.pushed()));
+      if (this.options.heartbeat.enabled ?? true) {
         this.heartbeatEveryMs = await this.firstBeat();
       }
       await this.groups.join();
@@ -84,14 +94,15 @@ export class CoordinationHeart implements OnApplicationBootstrap, BeforeApplicat
             this.logger.warn(HEARTBEAT_OVERRAN(this.coordinator.memberId, tookMs, everyMs)),
         });
       }
-      this.scheduler.mount({
+      this.watchersJob = this.scheduler.mount({
         name: COORDINATION_WATCHERS_JOB,
         everyMs: () => this.options.watchersIntervalMs,
         run: () => this.runWatchers(),
       });
+      if (this.pushedEarly) this.pushed();
     } catch (error) {
       this.scheduler.stopAll();
-      this.eventLog?.unsubscribe();
+      this.subscriptions.unsubscribe();
       await this.coordinator.stop().catch(() => undefined);
       throw error;
     }
@@ -125,6 +136,12 @@ export class CoordinationHeart implements OnApplicationBootstrap, BeforeApplicat
     }
   }
 
+  /** A push: run the watchers soon (several pushes close together make one run). */
+  private pushed(): void {
+    if (this.watchersJob) this.watchersJob.runSoon(PUSH_DEBOUNCE_MS);
+    else this.pushedEarly = true;
+  }
+
   private logEvent(event: CoordinationEvent): void {
     if (event instanceof LockLost) this.logger.warn(LOCK_LOST(event.name, event.memberId));
     else if (event instanceof LeadershipLost && !this.shutdown.underway)
@@ -148,7 +165,7 @@ export class CoordinationHeart implements OnApplicationBootstrap, BeforeApplicat
     try {
       await this.shutdown.finish();
     } finally {
-      this.eventLog?.unsubscribe();
+      this.subscriptions.unsubscribe();
     }
   }
 

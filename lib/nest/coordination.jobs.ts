@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { settledBy } from './deadline.js';
-import { HeartJob, type HeartJobOptions } from './heart-job.js';
+import { RegistryJob, type RegistryJobOptions } from './registry-job.js';
 
 /**
  * Where the heart's jobs live. The module never imports
@@ -12,8 +12,8 @@ import { HeartJob, type HeartJobOptions } from './heart-job.js';
  * heart's own, which nothing else sees.
  */
 @Injectable()
-export class HeartScheduler {
-  private readonly jobs = new Map<string, HeartJob>();
+export class CoordinationJobs {
+  private readonly jobs = new Map<string, RegistryJob>();
   /** For jobs nobody else should list or clear: those of an application without ScheduleModule, the shutdown beat. */
   readonly privateRegistry = new SchedulerRegistry();
   private appRegistry: SchedulerRegistry | null | undefined;
@@ -37,8 +37,8 @@ export class HeartScheduler {
   }
 
   /** Schedule a job under `name` in the application's registry if there is one, else in ours. */
-  mount(options: Omit<HeartJobOptions, 'registry'>): HeartJob {
-    const job = new HeartJob({ ...options, registry: this.applicationRegistry ?? this.privateRegistry });
+  mount(options: Omit<RegistryJobOptions, 'registry'>): RegistryJob {
+    const job = new RegistryJob({ ...options, registry: this.applicationRegistry ?? this.privateRegistry });
     this.jobs.set(options.name, job);
     return job;
   }
