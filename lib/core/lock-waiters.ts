@@ -151,13 +151,17 @@ export class LockWaiters {
     if (waiter.recheckAt < this.timerAt) this.arm(waiter.recheckAt);
   }
 
-  /** Look at every waiter that is due, then wait for the next. */
+  /**
+   * Look at every waiter that is due, and those due within half a recheck
+   * (so many waiters share one call and stay in step), then wait for the next.
+   */
   private due(): void {
     const now = performance.now();
+    const soon = now + this.host.backend.waiterRecheckMs / 2;
     let next = Infinity;
     const due: string[] = [];
     for (const [holder, waiter] of this.waiters) {
-      if (waiter.recheckAt <= now) due.push(holder);
+      if (waiter.recheckAt <= soon) due.push(holder);
       else next = Math.min(next, waiter.recheckAt);
     }
     this.arm(next);

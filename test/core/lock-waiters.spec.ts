@@ -47,4 +47,20 @@ describe('Waiting for a lock', () => {
     expect(await Promise.all(acquiring)).toEqual([true, true, true, true, true]);
     expect(waiter.faults.calls('look') - before).toBe(1);
   });
+
+  // Guards against one recheck call per waiter: waiters queued at different
+  // times are rechecked together (every `waiterRecheckMs`, 1 s on memory://).
+  it('two waiters queued 300 ms apart share one recheck look', async () => {
+    const url = failing.url({ lock_timeout: 10, timeout: 30 });
+    const [holder, waiter] = [await failing.start(url), await failing.start(url)];
+    const [first, second] = [uid('lock'), uid('lock')];
+    for (const name of [first, second]) expect(await holder.getLock(name).acquire()).toBe(true);
+    const before = waiter.faults.calls('look');
+    const waits = [waiter.getLock(first).acquire({ timeoutMs: 1_600 })];
+    await sleep(300);
+    waits.push(waiter.getLock(second).acquire({ timeoutMs: 1_300 }));
+    await sleep(1_200); // past the first one's recheck (at 1 s) and the second's (at 1.3 s)
+    expect(waiter.faults.calls('look') - before).toBe(1);
+    expect(await Promise.all(waits)).toEqual([false, false]);
+  });
 });
