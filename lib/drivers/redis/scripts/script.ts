@@ -50,6 +50,11 @@ export class RedisScript<Reply = unknown> {
     );
   }
 
+  /** `runBuffer`, decoded. */
+  async callBuffer(client: Redis, keys: readonly string[], args: readonly Arg[]): Promise<Reply> {
+    return this.decode(await this.runBuffer(client, keys, args));
+  }
+
   /** Run it; bulk replies come as Buffers (for capabilities, which are msgpack). */
   runBuffer(client: Redis, keys: readonly string[], args: readonly Arg[]): Promise<unknown> {
     return (client as unknown as Record<string, (...a: Arg[]) => Promise<unknown>>)[`${this.name}Buffer`]!(
