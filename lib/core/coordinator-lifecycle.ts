@@ -244,7 +244,7 @@ export abstract class CoordinatorLifecycle {
     this.session.refreshed(request, since, this.backend.leaseMs);
     for (const holder of report.lostHolds) this.session.loseHold(holder);
     for (const groupId of report.lostLeaderships) this.session.loseLeadership(groupId);
-    this.waiters.answered(report.waiters, since);
+    this.waiters.answered(request.waiters, report.waiters, since);
     const failures: unknown[] = [];
     const skip = new Set<string>();
     for (const groupId of report.missingGroups) {

@@ -84,11 +84,13 @@ export class LockWaiters {
     setImmediate(() => void this.look());
   }
 
-  /** Answers from a look or a beat whose request left at `since`. */
-  answered(answers: ReadonlyMap<string, WaiterState>, since: number): void {
-    for (const [holder, state] of answers) {
-      const waiter = this.waiters.get(holder);
-      if (isGrant(state)) this.granted(waiter?.ref, holder, state, since);
+  /** Answers about `refs` from a look or a beat whose request left at `since`. */
+  answered(refs: readonly HoldRef[], answers: ReadonlyMap<string, WaiterState>, since: number): void {
+    for (const ref of refs) {
+      const state = answers.get(ref.holder);
+      const waiter = this.waiters.get(ref.holder);
+      if (state === undefined) continue;
+      if (isGrant(state)) this.granted(ref, state, since);
       else if (!waiter) continue;
       else if (state === 'lapsed') {
         if (waiter.queued) void this.requeue(waiter);
@@ -101,13 +103,11 @@ export class LockWaiters {
     for (const holder of [...this.waiters.keys()]) this.stop(holder);
   }
 
-  private granted(ref: HoldRef | undefined, holder: string, grant: Grant, since: number): void {
-    const waiter = this.waiters.get(holder);
-    if (!waiter) {
-      if (ref) this.host.unclaimed(ref);
-      return;
-    }
-    this.stop(holder);
+  /** A grant nobody waits for any more (withdrawn meanwhile) is let go. */
+  private granted(ref: HoldRef, grant: Grant, since: number): void {
+    const waiter = this.waiters.get(ref.holder);
+    if (!waiter) return this.host.unclaimed(ref);
+    this.stop(ref.holder);
     waiter.settle({ grant, since });
   }
 
@@ -125,8 +125,7 @@ export class LockWaiters {
     } catch {
       return;
     }
-    // A grant for a waiter that withdrew meanwhile is handed back by the withdrawal (or the next beat).
-    this.answered(answers, since);
+    this.answered(refs, answers, since);
   }
 
   /** Its place lapsed (a grant it never confirmed, a dropped connection): queue again, at the back. */
@@ -136,7 +135,7 @@ export class LockWaiters {
     const since = performance.now();
     try {
       const answer = await this.host.track(this.host.backend.acquire({ ...ref, wait: true }));
-      if (isGrant(answer)) this.granted(ref, ref.holder, answer, since);
+      if (isGrant(answer)) this.granted(ref, answer, since);
       else if (answer !== null) this.queued(ref.holder, answer);
     } catch {
       // Still a waiter: the next look says lapsed again, and it is tried again.
