@@ -28,6 +28,11 @@ export interface Backend {
   readonly commandTimeoutMs?: number;
   /** Credentials to scrub from any message built from a backend error. */
   readonly secrets?: readonly string[];
+  /**
+   * ms between looks (`look()`) while a request waits in a queue: how long a
+   * waiter may miss a grant nobody pushed (a holder that died, say).
+   */
+  readonly waiterRecheckMs: number;
 
   /** Connect and make this member live; from now on, report to `events`. */
   connect(events: BackendEvents): Promise<void>;
@@ -67,10 +72,17 @@ export interface Backend {
 
   /**
    * Take the hold at once, or (with `wait`) join the lock's FIFO queue and
-   * answer 'queued': the grant then comes as `events.granted` (or in a beat
-   * report, if the push was missed). null: not grantable and not queued.
+   * answer `Waiting`: the core then looks (`look()`) when a push says it may
+   * have been granted, and at the latest every `waiterRecheckMs`. null: not
+   * grantable and not queued.
    */
-  acquire(request: LockRequest): Promise<Grant | 'queued' | null>;
+  acquire(request: LockRequest): Promise<Grant | Waiting | null>;
+  /**
+   * Where each queued request stands, by holder, in one round trip: granted
+   * (a grant's lease renewed from now), still waiting, or lapsed (its place
+   * is gone: the core queues it again). Keeps each waiter's place alive.
+   */
+  look(waiters: readonly HoldRef[]): Promise<Map<string, WaiterState>>;
   /** Leave the queue; a grant that raced the withdrawal is returned (the core releases it). */
   withdraw(ref: HoldRef): Promise<Grant | null>;
   /** true if `ref`'s hold was there and is now gone; never touches another holder. */
@@ -102,11 +114,21 @@ export interface BackendEvents {
   /** This session's hold `holder` ended (broken, say). */
   holdLost(holder: string): void;
   /**
-   * Queued request `ref` was granted. `since` is a `performance.now()`
-   * taken before the request that set the grant's lease.
+   * These queued requests (by holder; every one when omitted) may have been
+   * granted, or may go now: the core looks (`look()`) at once, many pushes
+   * in one call.
    */
-  granted(ref: HoldRef, grant: Grant, since: number): void;
+  mayBeGranted(holders?: readonly string[]): void;
 }
+
+/** A queued request that still waits; look again within `recheckMs` (at most `waiterRecheckMs`). */
+export interface Waiting {
+  readonly waiting: true;
+  readonly recheckMs?: number;
+}
+
+/** A queued request's state in the backend. */
+export type WaiterState = Grant | Waiting | 'lapsed';
 
 /** One handle's hold on a lock, or its place in the lock's queue. `holder` is unique per handle. */
 export interface HoldRef {
@@ -152,6 +174,6 @@ export interface BeatReport {
   /** Holders whose hold is gone. */
   lostHolds: string[];
   lostLeaderships: string[];
-  /** Queued requests granted meanwhile (their push may have been missed). */
-  grants: { ref: HoldRef; grant: Grant }[];
+  /** Where each queued request of the request stands, as `look()` answers (a grant's push may have been missed). */
+  waiters: Map<string, WaiterState>;
 }

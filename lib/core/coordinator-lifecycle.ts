@@ -12,6 +12,7 @@ import { assertId } from './ids.js';
 import { InFlight } from './in-flight.js';
 import { PacedLoop } from './paced-loop.js';
 import type { LockHost } from './lock.js';
+import { LockWaiters } from './lock-waiters.js';
 import { Session } from './session.js';
 import { type WatcherHost, WatcherRuns } from './watcher-runs.js';
 
@@ -46,10 +47,10 @@ export abstract class CoordinatorLifecycle {
   protected readonly logger: CoordinatorLogger;
   /** Set synchronously on entry to start()/stop(), so overlapping calls are refused. */
   protected state: 'stopped' | 'starting' | 'started' | 'stopping' = 'stopped';
-  protected readonly session = new Session({
-    leadershipLost: (groupId) => this.events.next(new LeadershipLost(groupId, this.memberId)),
-  });
   private readonly inFlight = new InFlight();
+  /** Who waits for a lock: the one place (lock-waiters.ts). */
+  protected readonly waiters: LockWaiters;
+  protected readonly session: Session;
   /**
    * Groups being rejoined after an eviction, and when each rejoin last
    * finished: a beat that overlaps one (its read predates the rejoin) must
@@ -88,11 +89,21 @@ export abstract class CoordinatorLifecycle {
     assertId(memberId, 'memberId');
     this.logger = options.logger ?? console;
     this.stopDrainMs = typeof options.stopTimeoutMs === 'number' ? options.stopTimeoutMs : DEFAULT_STOP_DRAIN_MS;
+    this.waiters = new LockWaiters({
+      backend,
+      track: (work) => this.inFlight.track(work),
+      unclaimed: (ref) => this.session.unclaimed(ref),
+    });
+    this.session = new Session(
+      { leadershipLost: (groupId) => this.events.next(new LeadershipLost(groupId, this.memberId)) },
+      this.waiters,
+    );
     const coordinator = this;
     this.lockHost = {
       memberId,
       backend,
       session: this.session,
+      waiters: this.waiters,
       get stopSignal() {
         return coordinator.stopping.signal;
       },
@@ -149,7 +160,7 @@ export abstract class CoordinatorLifecycle {
       },
       leadershipLost: (groupId) => this.session.loseLeadership(groupId),
       holdLost: (holder) => this.session.loseHold(holder),
-      granted: (ref, grant, since) => this.session.granted(ref, grant, since),
+      mayBeGranted: (holders) => this.waiters.mayBeGranted(holders),
     };
   }
 
@@ -278,7 +289,7 @@ export abstract class CoordinatorLifecycle {
     this.session.refreshed(request, since, this.backend.leaseMs);
     for (const holder of report.lostHolds) this.session.loseHold(holder);
     for (const groupId of report.lostLeaderships) this.session.loseLeadership(groupId);
-    for (const { ref, grant } of report.grants) this.session.granted(ref, grant, since);
+    this.waiters.answered(request.waiters, report.waiters, since);
     const failures: unknown[] = [];
     const skip = new Set<string>();
     for (const groupId of report.missingGroups) {

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Backend, HoldRef } from './backend.js';
 import { LockAcquireFailedError } from '../errors.js';
-import type { CountedGrant, Session } from './session.js';
+import { type CountedGrant, isGrant, type LockWaiters } from './lock-waiters.js';
+import type { Session } from './session.js';
 import { MAX_TIMER_MS } from './timeout.js';
 
 export interface AcquireOptions {
@@ -24,6 +25,7 @@ export interface LockHost {
   readonly memberId: string;
   readonly backend: Backend;
   readonly session: Session;
+  readonly waiters: LockWaiters;
   /** Aborted when the coordinator stops: every blocked acquire gives up with false. */
   readonly stopSignal: AbortSignal;
   /** False once the coordinator began to stop: a hold won after that is handed straight back. */
@@ -119,7 +121,7 @@ export class Lock {
       this.host.session.abandon(ref);
       throw error;
     }
-    return outcome === null || outcome === 'queued' ? null : { grant: outcome, since };
+    return isGrant(outcome) ? { grant: outcome, since } : null;
   }
 
   /**
@@ -128,11 +130,11 @@ export class Lock {
    * (`AbortSignal.any` leaks on Node 20).
    */
   async #wait(ref: HoldRef, timeoutMs: number | undefined, signal?: AbortSignal): Promise<CountedGrant | null> {
-    const { session, backend, stopSignal } = this.host;
+    const { session, waiters, backend, stopSignal } = this.host;
     let settle!: (grant: CountedGrant | null) => void;
     const outcome = new Promise<CountedGrant | null>((resolve) => (settle = resolve));
     const giveUp = () => settle(null);
-    session.expectGrant(ref, settle);
+    waiters.expect(ref, settle);
     const timer = timeoutMs === undefined ? undefined : setTimeout(giveUp, timeoutMs);
     stopSignal.addEventListener('abort', giveUp);
     signal?.addEventListener('abort', giveUp);
@@ -141,7 +143,8 @@ export class Lock {
       const since = performance.now();
       const answer = await backend.acquire({ ...ref, wait: true });
       if (answer === null) return null;
-      if (answer !== 'queued') return { grant: answer, since };
+      if (isGrant(answer)) return { grant: answer, since };
+      waiters.queued(ref.holder, answer);
       const counted = await outcome;
       if (counted === null) await this.#withdraw(ref);
       return counted;
@@ -150,7 +153,7 @@ export class Lock {
       session.abandon(ref); // it may have been granted outright: the next beat lets it go too
       throw error;
     } finally {
-      session.stopWaiting(ref.holder);
+      waiters.stop(ref.holder);
       clearTimeout(timer);
       stopSignal.removeEventListener('abort', giveUp);
       signal?.removeEventListener('abort', giveUp);
@@ -159,8 +162,8 @@ export class Lock {
 
   /** Leave the queue; a grant that raced the withdrawal is handed back (or at the next beat). */
   async #withdraw(ref: HoldRef): Promise<void> {
-    const { backend, session } = this.host;
-    session.stopWaiting(ref.holder);
+    const { backend, session, waiters } = this.host;
+    waiters.stop(ref.holder);
     try {
       const raced = await backend.withdraw(ref);
       if (raced && !(await backend.release(ref))) session.abandon(ref);

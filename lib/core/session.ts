@@ -1,23 +1,13 @@
 import { performance } from 'node:perf_hooks';
-import type { BeatRequest, Grant, HoldRef, SessionSnapshot } from './backend.js';
+import type { BeatRequest, HoldRef, SessionSnapshot } from './backend.js';
+import type { CountedGrant, LockWaiters } from './lock-waiters.js';
 import { timerDelay } from './timeout.js';
-
-/** A grant as the core counts it: the lease runs from `since`, taken before the request. */
-export interface CountedGrant {
-  grant: Grant;
-  since: number;
-}
 
 interface Held {
   ref: HoldRef;
   deadline: number;
   /** Tell the handle its hold ended: `lost` when without `release()`. */
   end(lost: boolean): void;
-}
-
-interface Waiting {
-  ref: HoldRef;
-  settle(grant: CountedGrant): void;
 }
 
 /** What the session reports back to the coordinator. */
@@ -28,8 +18,8 @@ export interface SessionListener {
 /**
  * This member's state, kept by the core for every driver: joined groups with
  * their encoded capabilities (groups it was evicted from included, so it can
- * rejoin them), held locks and queued waiters, and leaderships, each hold and
- * leadership with the local end of its lease.
+ * rejoin them), held locks and leaderships, each with the local end of its
+ * lease. Queued waiters are `LockWaiters`' (lock-waiters.ts).
  *
  * One timer serves every deadline: when a lease ends without a successful
  * refresh, the hold or leadership is declared lost here, with no round trip,
@@ -38,18 +28,18 @@ export interface SessionListener {
 export class Session {
   readonly groups = new Map<string, Uint8Array>();
   private readonly holds = new Map<string, Held>();
-  private readonly waiters = new Map<string, Waiting>();
   private readonly leaderships = new Map<string, number>();
   private abandonedHolds: HoldRef[] = [];
   private abandonedLeaderships: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
-  /** Keeps the process alive while an acquire waits (a pending promise alone does not). */
-  private keepAlive: NodeJS.Timeout | undefined;
 
-  constructor(private readonly listener: SessionListener) {}
+  constructor(
+    private readonly listener: SessionListener,
+    private readonly waiters: Pick<LockWaiters, 'refs' | 'clear'>,
+  ) {}
 
-  // ---- Holds and waiters ------------------------------------------------------
+  // ---- Holds ---------------------------------------------------------------------
 
   holdStarted(ref: HoldRef, counted: CountedGrant, end: (lost: boolean) => void): void {
     const deadline = counted.grant.leaseMs === undefined ? Infinity : counted.since + counted.grant.leaseMs;
@@ -76,32 +66,9 @@ export class Session {
     held.end(true);
   }
 
-  /**
-   * Register a wait before the request goes out, so a grant pushed before the
-   * request's own answer still finds its waiter.
-   */
-  expectGrant(ref: HoldRef, settle: (grant: CountedGrant) => void): void {
-    this.waiters.set(ref.holder, { ref, settle });
-    this.keepAlive ??= setInterval(() => undefined, 1 << 30);
-  }
-
-  stopWaiting(holder: string): void {
-    this.waiters.delete(holder);
-    if (this.waiters.size === 0 && this.keepAlive) {
-      clearInterval(this.keepAlive);
-      this.keepAlive = undefined;
-    }
-  }
-
-  /** A queued request was granted; a grant nobody waits for any more is let go at the next beat. */
-  granted(ref: HoldRef, grant: Grant, since: number): void {
-    const waiting = this.waiters.get(ref.holder);
-    if (!waiting) {
-      if (!this.holds.has(ref.holder)) this.abandonedHolds.push(ref);
-      return;
-    }
-    this.stopWaiting(ref.holder);
-    waiting.settle({ grant, since });
+  /** A grant nobody waits for any more: let it go at the next beat, unless it is held now. */
+  unclaimed(ref: HoldRef): void {
+    if (!this.holds.has(ref.holder)) this.abandonedHolds.push(ref);
   }
 
   /** Let go of `ref` in the backend at the next beat (a grant that came too late, say). */
@@ -150,7 +117,7 @@ export class Session {
     return {
       groups: new Map(this.groups),
       holds: [...this.holds.values()].map((held) => held.ref),
-      waiters: [...this.waiters.values()].map((waiting) => waiting.ref),
+      waiters: this.waiters.refs(),
       leaderships: this.leadershipGroups(),
     };
   }
@@ -259,7 +226,7 @@ export class Session {
     this.holds.clear();
     this.leaderships.clear();
     this.groups.clear();
-    for (const holder of [...this.waiters.keys()]) this.stopWaiting(holder);
+    this.waiters.clear();
     this.abandonedHolds = [];
     this.abandonedLeaderships = [];
     this.arm(Infinity);

@@ -68,7 +68,7 @@ describe.skipIf(!(await serverInUse(POSTGRES)))('postgresql:// when a member pro
     await waiter.start();
     onTestFinished(() => waiter.stop());
     // No poll at all: only the watch can tell this waiter that the holder died (nor does it beat).
-    (waiter as unknown as { backend: { waiters: { startPoll(): void } } }).backend.waiters.startPoll = () => undefined;
+    (waiter as unknown as { backend: { waiterRecheckMs: number } }).backend.waiterRecheckMs = 60_000;
     const lock = waiter.getLock('l');
     const acquired = lock.acquire({ timeoutMs: 10_000 }).then((ok) => ({ ok, at: performance.now() }));
     await new Promise((resolve) => setTimeout(resolve, 200)); // queued, and watching

@@ -109,6 +109,7 @@ export const PORT_CALLS = [
   'standDown',
   'watch',
   'acquire',
+  'look',
   'withdraw',
   'release',
   'isHeld',

@@ -5,7 +5,7 @@
  * is the real code, and everything below it is a real backend: this is how
  * the tests show what a slow or failing network does, without a network.
  */
-import type { Backend, BackendEvents, Grant, HoldRef } from '../../lib/core/backend.js';
+import type { Backend, BackendEvents } from '../../lib/core/backend.js';
 
 /** The port's operations a test can make misbehave. */
 export type PortCall = {
@@ -179,7 +179,8 @@ export class FaultyBackend {
       leaderGone: push('leaderGone', (groupId: string) => events.leaderGone(groupId)),
       leadershipLost: push('leadershipLost', (groupId: string) => events.leadershipLost(groupId)),
       holdLost: push('holdLost', (holder: string) => events.holdLost(holder)),
-      granted: push('granted', (ref: HoldRef, grant: Grant, since: number) => events.granted(ref, grant, since)),
+      // Named 'granted' as before: the push that tells a waiter it may have been granted.
+      mayBeGranted: push('granted', (holders?: readonly string[]) => events.mayBeGranted(holders)),
     };
   }
 }

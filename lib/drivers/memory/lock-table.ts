@@ -77,6 +77,11 @@ export class LockTable {
     return this.settle(ref.name).holds.get(ref.holder)?.fence ?? null;
   }
 
+  /** Whether `ref` waits in the queue. */
+  queued(ref: HoldRef): boolean {
+    return this.settle(ref.name).waiters.some((waiter) => waiter.ref.holder === ref.holder);
+  }
+
   /** Remove every hold on `name`, telling each holder; true if there was one. */
   break(name: string): boolean {
     const state = this.settle(name);

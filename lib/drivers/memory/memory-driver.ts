@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import type {
   Backend,
   BackendEvents,
@@ -9,6 +8,8 @@ import type {
   HoldRef,
   LockRequest,
   SessionSnapshot,
+  WaiterState,
+  Waiting,
 } from '../../core/backend.js';
 import type { StoredMember } from '../../core/coordinator-options.js';
 import type { MemoryStore } from './memory-store.js';
@@ -26,6 +27,8 @@ export interface MemoryTimeouts {
 export class MemoryDriver implements Backend {
   readonly leaseMs: number;
   readonly beatIntervalMs: number;
+  /** Grants are pushed as they happen; a look each second only covers a push a test swallowed. */
+  readonly waiterRecheckMs = 1_000;
   /** This connection's id: leaderships and pushes belong to it, not to the member id. */
   private sessionId = randomUUID();
   private events: BackendEvents | undefined;
@@ -78,7 +81,13 @@ export class MemoryDriver implements Backend {
       if (this.store.hasGroup(groupId)) this.store.standDown(groupId, this.sessionId);
     }
     const lapsed = request.liveness && this.store.beat(this.memberId, this.timeouts.membershipTimeoutMs);
-    const report: BeatReport = { lapsed, missingGroups: [], lostHolds: [], lostLeaderships: [], grants: [] };
+    const report: BeatReport = {
+      lapsed,
+      missingGroups: [],
+      lostHolds: [],
+      lostLeaderships: [],
+      waiters: await this.look(request.waiters),
+    };
     for (const groupId of request.groups.keys()) {
       if (!this.store.hasGroup(groupId) || !this.store.members(groupId).has(this.memberId)) {
         report.missingGroups.push(groupId);
@@ -86,10 +95,6 @@ export class MemoryDriver implements Backend {
     }
     for (const ref of request.holds) {
       if (!locks.refresh(ref, this.leaseMs)) report.lostHolds.push(ref.holder);
-    }
-    for (const ref of request.waiters) {
-      const fence = locks.heldFence(ref);
-      if (fence !== null) report.grants.push({ ref, grant: this.grant(fence) });
     }
     for (const groupId of request.leaderships) {
       if (!this.store.refreshLead(groupId, this.sessionId, this.leaseMs)) report.lostLeaderships.push(groupId);
@@ -154,19 +159,32 @@ export class MemoryDriver implements Backend {
     this.store.watch(this.sessionId, groupIds);
   }
 
-  async acquire(request: LockRequest): Promise<Grant | 'queued' | null> {
+  async acquire(request: LockRequest): Promise<Grant | Waiting | null> {
     const events = this.events;
     const ref: HoldRef = { name: request.name, holder: request.holder, shared: request.shared };
     const outcome = this.store.locks.acquire(
       {
         ref,
         expiryMs: this.leaseMs,
-        granted: (fence) => events?.granted(ref, this.grant(fence), performance.now()),
+        granted: () => events?.mayBeGranted([ref.holder]),
         broken: () => events?.holdLost(ref.holder),
       },
       request.wait,
     );
-    return typeof outcome === 'bigint' ? this.grant(outcome) : outcome;
+    if (outcome === 'queued') return { waiting: true };
+    return outcome === null ? null : this.grant(outcome);
+  }
+
+  /** A grant's lease is renewed from now: the core counts it from before this call. */
+  async look(waiters: readonly HoldRef[]): Promise<Map<string, WaiterState>> {
+    const { locks } = this.store;
+    const answers = new Map<string, WaiterState>();
+    for (const ref of waiters) {
+      const fence = locks.refresh(ref, this.leaseMs) ? locks.heldFence(ref) : null;
+      if (fence !== null) answers.set(ref.holder, this.grant(fence));
+      else answers.set(ref.holder, locks.queued(ref) ? { waiting: true } : 'lapsed');
+    }
+    return answers;
   }
 
   async withdraw(ref: HoldRef): Promise<Grant | null> {

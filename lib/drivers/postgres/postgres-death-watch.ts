@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Client } from 'pg';
 import { openClient } from './postgres-connection.js';
 import type { PostgresSettings } from './postgres-options.js';
@@ -8,19 +9,22 @@ export const WATCH_MS = 1_000;
 const text = (value: bigint): string => value.toString();
 
 /**
- * Learns at once when the session our head waiter waits for dies: a holder
- * that crashes frees its locks but notifies nobody. A second connection,
- * opened the first time one of our waiters is at the head of a queue behind
- * another session, waits for a shared transaction lock on that session's
- * key, which the session holds while it lives: the server grants it the
- * moment the session's backend ends, and the waiters look again at once.
- * Each wait lasts at most `WATCH_MS` (`lock_timeout`) and is renewed while
- * needed, so a stale target is replaced within a second and nothing stays
- * blocked in the server for longer after the last waiter (docs/postgresql.md).
+ * A hint source: learns at once when the session a waiter of ours waits for
+ * dies (a holder that crashes frees its locks but notifies nobody), and
+ * says "look now" (`died`). A second connection, opened the first time an
+ * answer names such a session, waits for a shared transaction lock on that
+ * session's key, which the session holds while it lives: the server grants
+ * it the moment the session's backend ends. It knows no waiter: each answer
+ * that names a session renews the watch for a while (`watch(key, forMs)`), so
+ * it ends on its own once nobody waits. Each wait lasts at most `WATCH_MS`
+ * (`lock_timeout`), so a stale target is replaced within a second and
+ * nothing stays blocked in the server for longer (docs/postgresql.md).
  */
 export class PostgresDeathWatch {
   private client: Client | undefined;
   private target: bigint | null = null;
+  /** Watch until then (performance.now()), unless renewed. */
+  private until = 0;
   private running = false;
   private closed = false;
 
@@ -30,17 +34,18 @@ export class PostgresDeathWatch {
     private readonly died: () => void,
   ) {}
 
-  /** The session to watch now, or null for none. */
-  watch(sessionKey: bigint | null): void {
+  /** Watch session `sessionKey` for the next `forMs` (an answer named it as the one a waiter waits for). */
+  watch(sessionKey: bigint, forMs: number): void {
     if (this.closed) return;
     this.target = sessionKey;
-    if (sessionKey !== null && !this.running) void this.run();
+    this.until = performance.now() + forMs;
+    if (!this.running) void this.run();
   }
 
   private async run(): Promise<void> {
     this.running = true;
     try {
-      while (!this.closed && this.target !== null) {
+      while (!this.closed && this.target !== null && performance.now() < this.until) {
         const key = this.target;
         const client = (this.client ??= await this.open());
         try {
@@ -50,11 +55,11 @@ export class PostgresDeathWatch {
           throw error;
         }
         if (this.closed) return;
-        if (this.target === key) this.target = null; // the waiters' next look says what to watch next
+        if (this.target === key) this.target = null; // the look that follows says what to watch next
         this.died();
       }
     } catch {
-      // The watch connection failed: the next watch() opens another; the poll covers meanwhile.
+      // The watch connection failed: the next watch() opens another; the rechecks cover meanwhile.
       this.drop();
     } finally {
       this.running = false;

@@ -8,9 +8,10 @@ import type {
   HoldRef,
   LockRequest,
   SessionSnapshot,
+  WaiterState,
+  Waiting,
 } from '../../core/backend.js';
 import { LockKeys, newSessionKey } from './lock-keys.js';
-import { grantOf, PostgresWaiters } from './postgres-waiters.js';
 import { PostgresDeathWatch } from './postgres-death-watch.js';
 import { PostgresGroupOperations } from './postgres-group-operations.js';
 import {
@@ -34,6 +35,7 @@ import {
   pingStatement,
   releaseStatement,
   settleStatement,
+  tryGrantsStatement,
   waitReleasedStatement,
   withdrawStatement,
 } from './sql/index.js';
@@ -44,6 +46,14 @@ const BREAK_WAIT_MS = 2_000;
 const GC_INTERVAL_MS = 10_000;
 
 const text = (value: bigint): string => value.toString();
+
+/**
+ * How often queued requests look again while any wait: a holder that dies
+ * frees its advisory lock at once but notifies nobody. The head waiter
+ * learns of it sooner through the death watch (postgres-death-watch.ts);
+ * this covers the rest (a waiter behind a dead waiter, a Python holder).
+ */
+export const WAITER_POLL_MS = 500;
 
 /**
  * The driver port on PostgreSQL (docs/postgresql.md). One connection per
@@ -64,12 +74,13 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
   readonly commandTimeoutMs: number;
   readonly secrets: readonly string[];
   readonly membershipPushes: { fallbackMs: number };
+  /** Read by the core at each recheck (a test may lengthen it). */
+  waiterRecheckMs = WAITER_POLL_MS;
   protected readonly names: SchemaNames;
   protected readonly keys: LockKeys;
   private closing = false;
   /** Set by a reconnect: the next beat reports `lapsed`, so groups lost meanwhile are rejoined. */
   private reconnected = false;
-  private readonly waiters: PostgresWaiters;
   private readonly deathWatch: PostgresDeathWatch;
   /** Watched groups by their tag in events payloads. */
   private watched = new Map<string, string>();
@@ -88,22 +99,7 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
     this.names = new SchemaNames(settings.schema, settings.tablePrefix);
     this.keys = new LockKeys(settings.namespace, settings.lockKeyStyle);
     this.membershipPushes = { fallbackMs: Math.min(1_000, this.beatIntervalMs) };
-    const driver = this;
-    this.waiters = new PostgresWaiters({
-      keys: this.keys,
-      get sessionKey() {
-        return driver.sessionKey;
-      },
-      get connected() {
-        return driver.client !== undefined;
-      },
-      leaseMs: this.leaseMs,
-      query: (statement, values, touched) => this.query(statement, values, touched),
-      watch: (sessionKey) => this.deathWatch.watch(sessionKey),
-      acquire: (request) => this.acquire(request),
-      events: () => this.events,
-    });
-    this.deathWatch = new PostgresDeathWatch(settings, () => this.waiters.checkAll());
+    this.deathWatch = new PostgresDeathWatch(settings, () => this.events?.mayBeGranted());
   }
 
   /** This session's advisory key (tests look it up in pg_locks). */
@@ -116,7 +112,6 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
   async connect(events: BackendEvents): Promise<void> {
     this.closing = false;
     this.reconnected = false;
-    this.waiters.clear();
     this.leading.clear();
     this.watched.clear();
     this.sessionKey = newSessionKey();
@@ -168,7 +163,6 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
     if (client !== this.client) return;
     this.client = undefined;
     if (this.closing) return;
-    this.waiters.stopPoll();
     this.leading.clear();
     this.events?.connectionLost();
     void this.reconnect();
@@ -191,7 +185,6 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
         return;
       }
       this.reconnected = true;
-      if (this.waiters.size > 0) this.waiters.startPoll();
       this.events?.connectionRestored();
       return;
     }
@@ -199,7 +192,6 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
 
   async disconnect(snapshot: SessionSnapshot): Promise<void> {
     this.closing = true;
-    this.waiters.clear();
     this.deathWatch.close();
     this.leading.clear();
     const client = this.client;
@@ -225,15 +217,7 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
       ...request.abandonedHolds.map((ref) => this.keys.lock(ref.name)),
     ];
     const leaderKeys = [...request.leaderships, ...request.abandonedLeaderships].map((g) => this.keys.leader(g));
-    const [row] = await this.query<{
-      lapsed: boolean;
-      missing_groups: string[];
-      lost_holds: string[];
-      lost_leaderships: string[];
-      granted: string[];
-      fences: string[];
-      requeue: string[];
-    }>(
+    const answer = await this.ask(
       beatStatement,
       [
         text(this.sessionKey),
@@ -263,26 +247,20 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
       reconnected = this.reconnected;
       this.reconnected = false;
     }
-    for (const groupId of row!.lost_leaderships) this.leading.delete(groupId);
-    const report: BeatReport = {
-      lapsed: row!.lapsed || reconnected,
-      missingGroups: row!.missing_groups,
-      lostHolds: row!.lost_holds,
-      lostLeaderships: row!.lost_leaderships,
-      grants: [],
-    };
-    const waiters = new Map(request.waiters.map((ref) => [ref.holder, ref]));
-    row!.granted.forEach((holder, i) => {
-      const ref = waiters.get(holder);
-      if (!ref) return;
-      this.waiters.forget(holder);
-      report.grants.push({ ref, grant: grantOf(BigInt(row!.fences[i]!), this.leaseMs) });
-    });
-    for (const holder of row!.requeue) {
-      const ref = waiters.get(holder);
-      if (ref) void this.waiters.requeue(ref);
+    for (const groupId of answer.lostLeaderships) this.leading.delete(groupId);
+    const waiters = new Map<string, WaiterState>();
+    for (const { holder } of request.waiters) {
+      const fence = answer.granted.get(holder);
+      if (fence !== undefined) waiters.set(holder, this.grant(fence));
+      else waiters.set(holder, answer.requeue.has(holder) ? 'lapsed' : { waiting: true });
     }
-    return report;
+    return {
+      lapsed: answer.lapsed || reconnected,
+      missingGroups: answer.missingGroups,
+      lostHolds: answer.lostHolds,
+      lostLeaderships: answer.lostLeaderships,
+      waiters,
+    };
   }
 
   async watch(groupIds: ReadonlySet<string>): Promise<void> {
@@ -305,10 +283,8 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
       if (payload[0] === 'd' && this.leading.delete(groupId)) void this.leadershipDeleted(groupId);
       return;
     }
-    if (payload[0] === 'w') {
-      const holder = payload.slice(1);
-      if (this.waiters.has(holder)) this.waiters.check(holder);
-    } else if (payload[0] === 'b') {
+    if (payload[0] === 'w') events.mayBeGranted([payload.slice(1)]);
+    else if (payload[0] === 'b') {
       const space = payload.indexOf(' ');
       void this.broken(payload.slice(space + 1), BigInt(payload.slice(2, space)), payload[1] === '1');
     }
@@ -333,66 +309,72 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
 
   // ---- Locks ---------------------------------------------------------------------------
 
-  async acquire(request: LockRequest): Promise<Grant | 'queued' | null> {
-    const ref: HoldRef = { name: request.name, holder: request.holder, shared: request.shared };
-    // Known before the request goes out: a wake-up may arrive before the answer is read.
-    if (request.wait) this.waiters.expect(ref);
-    const key = this.keys.lock(ref.name);
-    let fence: bigint;
-    let blocker: string | null;
-    try {
-      const [row] = await this.query<{ fence: string; blocker: string | null }>(
-        acquireStatement,
-        [text(this.sessionKey), ref.holder, text(key), ref.name, ref.shared, request.wait],
-        { keys: [key] },
-      );
-      fence = BigInt(row!.fence);
-      blocker = row!.blocker;
-    } catch (error) {
-      this.waiters.forget(ref.holder);
-      throw error;
+  async acquire(request: LockRequest): Promise<Grant | Waiting | null> {
+    const key = this.keys.lock(request.name);
+    const answer = await this.ask(
+      acquireStatement,
+      [text(this.sessionKey), request.holder, text(key), request.name, request.shared, request.wait],
+      { keys: [key] },
+    );
+    if (answer.kind === 'granted') return this.grant(answer.fence);
+    if (answer.kind === 'refused') return null;
+    this.watchFor(answer.blocker);
+    return { waiting: true };
+  }
+
+  /** Every look in one round trip; a waiter at the head names the session to watch for its death. */
+  async look(waiters: readonly HoldRef[]): Promise<Map<string, WaiterState>> {
+    const keys = waiters.map((ref) => this.keys.lock(ref.name));
+    const answers = await this.ask(
+      tryGrantsStatement,
+      [text(this.sessionKey), waiters.map((ref) => ref.holder), keys.map(text)],
+      { keys },
+    );
+    const states = new Map<string, WaiterState>();
+    for (const [holder, answer] of answers) {
+      if (answer.kind === 'granted') states.set(holder, this.grant(answer.fence));
+      else if (answer.kind === 'lapsed') states.set(holder, 'lapsed');
+      else {
+        this.watchFor(answer.blocker);
+        states.set(holder, { waiting: true });
+      }
     }
-    if (fence === 0n) {
-      this.waiters.waitsFor(ref.holder, blocker === null ? null : BigInt(blocker));
-      this.waiters.startPoll();
-      return 'queued';
-    }
-    this.waiters.forget(ref.holder);
-    return fence > 0n ? grantOf(fence, this.leaseMs) : null;
+    return states;
+  }
+
+  /** Watch `blocker` for as long as two rechecks: each look that names it again renews the watch. */
+  private watchFor(blocker: bigint | null): void {
+    if (blocker !== null) this.deathWatch.watch(blocker, 2 * this.waiterRecheckMs);
   }
 
   async withdraw(ref: HoldRef): Promise<Grant | null> {
-    this.waiters.forget(ref.holder);
-    const [row] = await this.query<{ fence: string }>(withdrawStatement, [text(this.sessionKey), ref.holder]);
-    const fence = BigInt(row!.fence);
-    return fence > 0n ? grantOf(fence, this.leaseMs) : null;
+    const fence = await this.ask(withdrawStatement, [text(this.sessionKey), ref.holder]);
+    return fence === null ? null : this.grant(fence);
   }
 
-  async release(ref: HoldRef): Promise<boolean> {
-    const key = this.keys.lock(ref.name);
+  release(ref: HoldRef): Promise<boolean> {
     // Failed, the hold is not believed either: the repair lets it go.
-    const [row] = await this.query<{ released: boolean }>(releaseStatement, [text(this.sessionKey), ref.holder], {
-      keys: [key],
+    return this.ask(releaseStatement, [text(this.sessionKey), ref.holder], {
+      keys: [this.keys.lock(ref.name)],
       holders: [ref.holder],
     });
-    return row!.released;
   }
 
-  async isHeld(ref: HoldRef): Promise<boolean> {
-    const [row] = await this.query<{ held: boolean }>(isHeldStatement, [text(this.sessionKey), ref.holder, ref.shared]);
-    return row!.held;
+  isHeld(ref: HoldRef): Promise<boolean> {
+    return this.ask(isHeldStatement, [text(this.sessionKey), ref.holder, ref.shared]);
   }
 
   async breakLock(name: string): Promise<boolean> {
     const key = this.keys.lock(name);
-    const [row] = await this.query<{ was_held: boolean; own: string[]; others: string[] }>(
-      breakLockStatement,
-      [text(this.sessionKey), text(key)],
-      { keys: [key] },
-    );
-    for (const holder of row!.own) this.events?.holdLost(holder);
-    if (row!.others.length > 0) await this.query(waitReleasedStatement, [text(key), row!.others, BREAK_WAIT_MS]);
-    return row!.was_held;
+    const answer = await this.ask(breakLockStatement, [text(this.sessionKey), text(key)], { keys: [key] });
+    for (const holder of answer.own) this.events?.holdLost(holder);
+    if (answer.others.length > 0) await this.query(waitReleasedStatement, [text(key), answer.others, BREAK_WAIT_MS]);
+    return answer.wasHeld;
+  }
+
+  /** A grant on PostgreSQL: its lease is the driver's (the beat interval plus the statement timeout). */
+  private grant(fence: bigint): Grant {
+    return { fence, leaseMs: this.leaseMs };
   }
 
   isConnectionError(error: unknown): boolean {

@@ -43,31 +43,27 @@ export abstract class PostgresGroupOperations extends PostgresStatements {
   }
 
   async joinGroup(groupId: string, capabilities: Uint8Array): Promise<void> {
-    const [row] = await this.query<{ answer: number }>(joinGroupStatement, [
+    const answer = await this.ask(joinGroupStatement, [
       groupId,
       this.memberId,
       text(this.sessionKey),
       Buffer.from(capabilities.buffer, capabilities.byteOffset, capabilities.byteLength),
     ]);
-    if (row!.answer === -1) throw new GroupNotCreatedError(groupId);
-    if (row!.answer === -3) throw new MemberAlreadyExistError(groupId, this.memberId);
+    if (answer === 'no group') throw new GroupNotCreatedError(groupId);
+    if (answer === 'already a member') throw new MemberAlreadyExistError(groupId, this.memberId);
   }
 
   async leaveGroup(groupId: string): Promise<void> {
-    const [row] = await this.query<{ answer: number }>(leaveGroupStatement, [groupId, this.memberId]);
-    if (row!.answer === -1) throw new GroupNotCreatedError(groupId);
-    if (row!.answer === -2) throw new MemberNotJoinedError(groupId, this.memberId);
+    const answer = await this.ask(leaveGroupStatement, [groupId, this.memberId]);
+    if (answer === 'no group') throw new GroupNotCreatedError(groupId);
+    if (answer === 'not a member') throw new MemberNotJoinedError(groupId, this.memberId);
   }
 
   async deleteGroup(groupId: string): Promise<void> {
     const key = this.keys.leader(groupId);
-    const [row] = await this.query<{ answer: number }>(
-      deleteGroupStatement,
-      [text(this.sessionKey), groupId, text(key)],
-      { keys: [key] },
-    );
-    if (row!.answer === -1) throw new GroupNotCreatedError(groupId);
-    if (row!.answer === -3) throw new GroupNotEmptyError(groupId);
+    const answer = await this.ask(deleteGroupStatement, [text(this.sessionKey), groupId, text(key)], { keys: [key] });
+    if (answer === 'no group') throw new GroupNotCreatedError(groupId);
+    if (answer === 'not empty') throw new GroupNotEmptyError(groupId);
     this.leading.delete(groupId);
   }
 
@@ -144,13 +140,12 @@ export abstract class PostgresGroupOperations extends PostgresStatements {
   async standDown(groupId: string): Promise<boolean> {
     const key = this.keys.leader(groupId);
     // Failed, it is not believed either: the repair gives it up.
-    const [row] = await this.query<{ answer: number }>(
-      standDownStatement,
-      [text(this.sessionKey), groupId, text(key)],
-      { keys: [key], groups: [groupId] },
-    );
+    const answer = await this.ask(standDownStatement, [text(this.sessionKey), groupId, text(key)], {
+      keys: [key],
+      groups: [groupId],
+    });
     this.leading.delete(groupId);
-    if (row!.answer === -1) throw new GroupNotCreatedError(groupId);
-    return row!.answer === 1;
+    if (answer === 'no group') throw new GroupNotCreatedError(groupId);
+    return answer === 'stood down';
   }
 }

@@ -4,6 +4,7 @@ import type { LockKeys } from './lock-keys.js';
 import { isConnectionError, PostgresConnectionDown } from './postgres-connection.js';
 import type { SchemaNames } from './schema-names.js';
 import { repairStatement, type SqlStatement } from './sql/index.js';
+import type { DecodedStatement } from './sql/statement.js';
 
 const text = (value: bigint): string => value.toString();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -53,6 +54,11 @@ export abstract class PostgresStatements {
     const run = this.tail.then(() => this.send<R>(statement, values, touched));
     this.tail = run.catch(() => undefined);
     return run;
+  }
+
+  /** `query()`, its rows decoded by the statement's own decoder. */
+  protected async ask<A>(statement: DecodedStatement<A>, values: unknown[], touched?: Touched): Promise<A> {
+    return statement.decode(await this.query<Record<string, unknown>>(statement, values, touched));
   }
 
   private async send<R>(statement: SqlStatement, values: unknown[], touched: Touched | undefined): Promise<R[]> {

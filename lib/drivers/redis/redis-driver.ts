@@ -9,6 +9,8 @@ import type {
   HoldRef,
   LockRequest,
   SessionSnapshot,
+  WaiterState,
+  Waiting,
 } from '../../core/backend.js';
 import { CoordinationError } from '../../errors.js';
 import {
@@ -20,7 +22,8 @@ import {
 } from './redis-connection.js';
 import { RedisGroupOperations } from './redis-group-operations.js';
 import { RedisKeys } from './redis-keys.js';
-import { flag, lockAnswer, RedisLocks } from './redis-locks.js';
+import * as locks from './redis-locks.js';
+import { DEAD_HOLDER_CHECK_MS, flag, type RedisLockContext } from './redis-locks.js';
 import type { RedisSettings } from './redis-options.js';
 import { SessionConnections } from './redis-session-connections.js';
 import {
@@ -32,6 +35,9 @@ import {
   waitingScript,
   withdrawScript,
 } from './scripts/index.js';
+
+/** Reads one pipeline reply into the beat report, in the order the commands were queued. */
+type ReplyReader = (reply: unknown) => void;
 
 /** tooz's beat value; any non-empty value means alive. */
 const ALIVE = 'Not dead!';
@@ -50,13 +56,13 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
   readonly commandTimeoutMs: number;
   readonly secrets: readonly string[];
   readonly membershipPushes: { fallbackMs: number };
+  readonly waiterRecheckMs: number;
   protected readonly keys: RedisKeys;
   private client: Redis | undefined;
   private subscriber: Redis | undefined;
   private events: BackendEvents | undefined;
   private sessionId = '';
   protected token = '';
-  private readonly locks: RedisLocks;
   /** Watched group → its events channel. */
   private readonly watched = new Map<string, string>();
   private replicas = 0;
@@ -80,27 +86,21 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
     // is read at least this often, under a watcher interval of 1 s (Nest's default), so a crash shows
     // within one run.
     this.membershipPushes = { fallbackMs: Math.min(500, this.beatIntervalMs) };
-    const driver = this;
-    this.locks = new RedisLocks({
+    // Looks renew a waiter's place too, so they come at least once per beat interval.
+    this.waiterRecheckMs = Math.min(DEAD_HOLDER_CHECK_MS, this.beatIntervalMs);
+  }
+
+  /** What a lock call needs, as it is now. */
+  private get lockContext(): RedisLockContext {
+    return {
       keys: this.keys,
       leaseMs: this.leaseMs,
-      beatIntervalMs: this.beatIntervalMs,
-      waitTimeoutMs: settings.waitTimeoutMs,
-      get channel() {
-        return driver.keys.session(driver.sessionId);
-      },
-      get replicas() {
-        return driver.replicas;
-      },
-      get connected() {
-        return driver.client !== undefined;
-      },
-      get granting() {
-        return driver.granting;
-      },
-      client: () => this.connected(),
-      events: () => this.events,
-    });
+      channel: this.keys.session(this.sessionId),
+      replicas: this.replicas,
+      waitTimeoutMs: this.settings.waitTimeoutMs,
+      granting: this.granting,
+      client: this.connected(),
+    };
   }
 
   // ---- Session -------------------------------------------------------------------
@@ -145,7 +145,6 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
     this.subscriber = subscriber;
     this.events = events;
     this.watched.clear();
-    this.locks.clear();
     this.connections.follow(client, subscriber);
   }
 
@@ -186,7 +185,6 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
         await this.giveUp(client, snapshot);
       }
     } finally {
-      this.locks.clear();
       this.events = undefined;
       this.client = undefined;
       this.subscriber?.disconnect();
@@ -207,8 +205,9 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
         [this.memberId, this.keys.events(groupId)],
       );
     }
-    for (const ref of snapshot.holds) this.locks.lockCall(pipeline, releaseScript, ref);
-    for (const ref of snapshot.waiters) this.locks.lockCall(pipeline, withdrawScript, ref);
+    const at = this.lockContext;
+    for (const ref of snapshot.holds) void locks.lockCall(at, pipeline, releaseScript, ref);
+    for (const ref of snapshot.waiters) void locks.lockCall(at, pipeline, withdrawScript, ref);
     pipeline.del(this.keys.beat(this.memberId));
     forgetSessionScript.run(pipeline, [this.keys.sessions], [this.memberId, this.sessionId]);
     const results = (await pipeline.exec()) ?? [];
@@ -222,17 +221,36 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
   }
 
   async beat(request: BeatRequest): Promise<BeatReport> {
-    const pipeline = this.connected().pipeline();
+    const at = this.lockContext;
+    const pipeline = at.client.pipeline();
+    const report: BeatReport = {
+      lapsed: false,
+      missingGroups: [],
+      lostHolds: [],
+      lostLeaderships: [],
+      waiters: new Map<string, WaiterState>(),
+    };
+    const readers: ReplyReader[] = [];
+    const ignore: ReplyReader = () => undefined;
     // Let go first: nothing let go may touch what the rest of the beat renews.
-    for (const ref of request.abandonedHolds) this.locks.lockCall(pipeline, releaseScript, ref);
-    for (const groupId of request.abandonedLeaderships) this.standDownIn(pipeline, groupId);
+    for (const ref of request.abandonedHolds) {
+      void locks.lockCall(at, pipeline, releaseScript, ref);
+      readers.push(ignore);
+    }
+    for (const groupId of request.abandonedLeaderships) {
+      this.standDownIn(pipeline, groupId);
+      readers.push(ignore);
+    }
     if (request.liveness) {
       pipeline.set(this.keys.beat(this.memberId), ALIVE, 'PX', this.settings.membershipTimeoutMs, 'GET');
       pipeline.hset(this.keys.sessions, this.memberId, this.sessionId);
       this.registerIn(pipeline);
+      readers.push((previous) => (report.lapsed = previous === null), ignore, ignore);
     }
-    const groups = [...request.groups.keys()];
-    for (const groupId of groups) pipeline.hexists(this.keys.group(groupId), this.memberId);
+    for (const groupId of request.groups.keys()) {
+      pipeline.hexists(this.keys.group(groupId), this.memberId);
+      readers.push((member) => member === 0 && report.missingGroups.push(groupId));
+    }
     const held = [
       ...request.holds.map((ref) => ({ key: this.keys.lock(ref.name), holder: ref.holder, shared: ref.shared })),
       ...request.leaderships.map((groupId) => ({ key: this.keys.leader(groupId), holder: this.token, shared: false })),
@@ -241,20 +259,19 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
       refreshScript.run(
         pipeline,
         held.flatMap(({ key }) => [key, `${key}:readers`, `${key}:grants`]),
-        [
-          this.leaseMs,
-          this.keys.session(this.sessionId),
-          ...held.flatMap(({ holder, shared }) => [holder, flag(shared)]),
-        ],
+        [at.leaseMs, at.channel, ...held.flatMap(({ holder, shared }) => [holder, flag(shared)])],
       );
+      readers.push((reply) => {
+        const kept = refreshScript.decode(reply);
+        request.holds.forEach((ref, i) => !kept[i] && report.lostHolds.push(ref.holder));
+        request.leaderships.forEach(
+          (groupId, i) => !kept[request.holds.length + i] && report.lostLeaderships.push(groupId),
+        );
+      });
     }
     for (const ref of request.waiters) {
-      waitingScript.run(pipeline, this.keys.lockFamily(ref.name), [
-        ref.holder,
-        flag(ref.shared),
-        this.leaseMs,
-        this.leaseMs,
-      ]);
+      locks.lookIn(at, pipeline, ref);
+      readers.push((reply) => report.waiters.set(ref.holder, locks.waiterState(at, waitingScript.decode(reply))));
     }
     // Renewals and grants are acknowledged as acquires are: one a failover could lose is a failed one.
     const acknowledged = this.replicas > 0 && (held.length > 0 || request.waiters.length > 0);
@@ -262,39 +279,15 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
     const results = (await pipeline.exec()) ?? [];
     const failure = results.find(([error]) => error !== null)?.[0];
     if (failure) throw failure;
-    const replies = results.map(([, reply]) => reply);
-    if (acknowledged && Number(replies[replies.length - 1]) < this.replicas) {
+    const replicasAcknowledged = Number(results[readers.length]?.[1]);
+    if (acknowledged && replicasAcknowledged < this.replicas) {
       // The belief then ends with the lease of the last acknowledged renewal.
       throw new ReplicasBehind(
-        `beat of member ${this.memberId}: ${Number(replies[replies.length - 1])} of ${this.replicas} replicas ` +
+        `beat of member ${this.memberId}: ${replicasAcknowledged} of ${this.replicas} replicas ` +
           `acknowledged it within ${this.settings.waitTimeoutMs} ms`,
       );
     }
-    let at = request.abandonedHolds.length + request.abandonedLeaderships.length;
-    const report: BeatReport = { lapsed: false, missingGroups: [], lostHolds: [], lostLeaderships: [], grants: [] };
-    if (request.liveness) {
-      report.lapsed = replies[at] === null;
-      at += 3;
-    }
-    for (const groupId of groups) if (replies[at++] === 0) report.missingGroups.push(groupId);
-    if (held.length > 0) {
-      const kept = replies[at++] as number[];
-      request.holds.forEach((ref, i) => kept[i] === 0 && report.lostHolds.push(ref.holder));
-      request.leaderships.forEach(
-        (groupId, i) => kept[request.holds.length + i] === 0 && report.lostLeaderships.push(groupId),
-      );
-    }
-    const requeue: HoldRef[] = [];
-    for (const ref of request.waiters) {
-      const answer = lockAnswer(replies[at++]);
-      if (answer === null)
-        requeue.push(ref); // its place lapsed: queue again, at the back
-      else if ('token' in answer) {
-        this.locks.forget(ref.holder); // granted: its wake timer must not ask again
-        report.grants.push({ ref, grant: this.locks.grant(answer.token) });
-      } else this.locks.wakeAt(ref, answer.queuedFor);
-    }
-    for (const ref of requeue) void this.locks.requeue(ref);
+    readers.forEach((read, i) => read(results[i]?.[1]));
     return report;
   }
 
@@ -315,7 +308,7 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
     if (!events) return;
     if (channel === this.keys.session(this.sessionId)) {
       const [kind, holder] = message.split(' ');
-      if (kind === 'granted' && holder) void this.locks.granted(holder);
+      if (kind === 'granted' && holder) events.mayBeGranted([holder]);
       return;
     }
     for (const [groupId, groupChannel] of this.watched) {
@@ -330,24 +323,28 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
 
   // ---- Locks (lib/drivers/redis/redis-locks.ts) ----------------------------------------
 
-  acquire(request: LockRequest): Promise<Grant | 'queued' | null> {
-    return this.locks.acquire(request);
+  acquire(request: LockRequest): Promise<Grant | Waiting | null> {
+    return locks.acquire(this.lockContext, request);
+  }
+
+  look(waiters: readonly HoldRef[]): Promise<Map<string, WaiterState>> {
+    return locks.look(this.lockContext, waiters);
   }
 
   withdraw(ref: HoldRef): Promise<Grant | null> {
-    return this.locks.withdraw(ref);
+    return locks.withdraw(this.lockContext, ref);
   }
 
   release(ref: HoldRef): Promise<boolean> {
-    return this.locks.release(ref);
+    return locks.release(this.lockContext, ref);
   }
 
   isHeld(ref: HoldRef): Promise<boolean> {
-    return this.locks.isHeld(ref);
+    return locks.isHeld(this.lockContext, ref);
   }
 
   breakLock(name: string): Promise<boolean> {
-    return this.locks.breakLock(name);
+    return locks.breakLock(this.lockContext, name);
   }
 
   isConnectionError(error: unknown): boolean {

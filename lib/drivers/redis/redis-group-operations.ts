@@ -24,9 +24,6 @@ import {
   updateCapabilitiesScript,
 } from './scripts/index.js';
 
-/** The election's answer when the caller's own session channel has no subscriber. */
-const UNSUBSCRIBED = -2;
-
 /**
  * Groups, members and leadership on Redis, one script per call, in tooz's
  * layout (docs/redis.md). `RedisDriver` adds the session: connections,
@@ -48,12 +45,12 @@ export abstract class RedisGroupOperations {
   // ---- Groups and members ----------------------------------------------------------
 
   async createGroup(groupId: string): Promise<void> {
-    const created = await createGroupScript.run(
+    const created = await createGroupScript.call(
       this.connected(),
       [this.keys.group(groupId), this.keys.groups],
       [groupId],
     );
-    if (created === 0) throw new GroupAlreadyExistError(groupId);
+    if (!created) throw new GroupAlreadyExistError(groupId);
   }
 
   async getGroups(): Promise<string[]> {
@@ -61,27 +58,27 @@ export abstract class RedisGroupOperations {
   }
 
   async joinGroup(groupId: string, capabilities: Uint8Array): Promise<void> {
-    const answer = await joinScript.run(
+    const answer = await joinScript.call(
       this.connected(),
       [this.keys.group(groupId), this.keys.info(groupId)],
       [this.memberId, Buffer.from(capabilities), this.keys.events(groupId)],
     );
-    if (answer === -1) throw new GroupNotCreatedError(groupId);
-    if (answer === -3) throw new MemberAlreadyExistError(groupId, this.memberId);
+    if (answer === 'no group') throw new GroupNotCreatedError(groupId);
+    if (answer === 'already a member') throw new MemberAlreadyExistError(groupId, this.memberId);
   }
 
   async leaveGroup(groupId: string): Promise<void> {
-    const answer = await leaveScript.run(
+    const answer = await leaveScript.call(
       this.connected(),
       [this.keys.group(groupId), this.keys.info(groupId)],
       [this.memberId, this.keys.events(groupId)],
     );
-    if (answer === -1) throw new GroupNotCreatedError(groupId);
-    if (answer === -2) throw new MemberNotJoinedError(groupId, this.memberId);
+    if (answer === 'no group') throw new GroupNotCreatedError(groupId);
+    if (answer === 'not a member') throw new MemberNotJoinedError(groupId, this.memberId);
   }
 
   async deleteGroup(groupId: string): Promise<void> {
-    const answer = await deleteGroupScript.run(
+    const answer = await deleteGroupScript.call(
       this.connected(),
       [this.keys.group(groupId), this.keys.groups, this.keys.info(groupId), this.keys.leader(groupId)],
       [
@@ -93,12 +90,12 @@ export abstract class RedisGroupOperations {
         this.keys.sessionPrefix,
       ],
     );
-    if (answer === -1) throw new GroupNotCreatedError(groupId);
-    if (answer === -3) throw new GroupNotEmptyError(groupId);
+    if (answer === 'no group') throw new GroupNotCreatedError(groupId);
+    if (answer === 'not empty') throw new GroupNotEmptyError(groupId);
   }
 
   async getMembers(groupIds: readonly string[]): Promise<Map<string, Set<string> | null>> {
-    const rows = (await membersScript.run(
+    const groups = await membersScript.call(
       this.connected(),
       groupIds.flatMap((groupId) => [this.keys.group(groupId), this.keys.info(groupId)]),
       [
@@ -108,68 +105,54 @@ export abstract class RedisGroupOperations {
         this.keys.sessionPrefix,
         ...groupIds.map((groupId) => this.keys.events(groupId)),
       ],
-    )) as [number, ...string[]][];
-    return new Map(
-      groupIds.map((groupId, i) => {
-        const [exists, ...members] = rows[i]!;
-        return [groupId, exists === 1 ? new Set(members) : null];
-      }),
     );
+    return new Map(groupIds.map((groupId, i) => [groupId, groups[i] ?? null]));
   }
 
   async getMembersWithCapabilities(groupId: string): Promise<Map<string, Uint8Array>> {
-    const answer = await membersWithCapabilitiesScript.runBuffer(
+    const answer = await membersWithCapabilitiesScript.callBuffer(
       this.connected(),
       [this.keys.group(groupId), this.keys.info(groupId)],
       [this.keys.beatPrefix, this.memberId, this.keys.events(groupId), this.keys.sessions, this.keys.sessionPrefix],
     );
-    if (answer === -1) throw new GroupNotCreatedError(groupId);
-    const flat = answer as Buffer[];
-    const members = new Map<string, Uint8Array>();
-    for (let i = 0; i < flat.length; i += 2) members.set(flat[i]!.toString('utf8'), new Uint8Array(flat[i + 1]!));
-    return members;
+    if (answer === 'no group') throw new GroupNotCreatedError(groupId);
+    return answer;
   }
 
   async getMember(groupId: string, memberId: string): Promise<StoredMember> {
-    const answer = await memberScript.runBuffer(
+    const answer = await memberScript.callBuffer(
       this.connected(),
       [this.keys.group(groupId), this.keys.info(groupId), this.keys.beat(memberId)],
       [memberId, this.memberId],
     );
-    if (answer === -1) throw new GroupNotCreatedError(groupId);
-    if (answer === -2) throw new MemberNotJoinedError(groupId, memberId);
-    const [capabilities, info] = answer as [Buffer, Buffer];
-    // A member joined by Python tooz has no recorded times: the epoch says "unknown".
-    const [created = 0, updated = created] = info.toString('utf8').split(',').map(Number);
-    return { capabilities: new Uint8Array(capabilities), createdAt: new Date(created), updatedAt: new Date(updated) };
+    if (answer === 'no group') throw new GroupNotCreatedError(groupId);
+    if (answer === 'not a member') throw new MemberNotJoinedError(groupId, memberId);
+    return answer;
   }
 
   async updateCapabilities(groupId: string, capabilities: Uint8Array): Promise<void> {
-    const answer = await updateCapabilitiesScript.run(
+    const answer = await updateCapabilitiesScript.call(
       this.connected(),
       [this.keys.group(groupId), this.keys.info(groupId)],
       [this.memberId, Buffer.from(capabilities)],
     );
-    if (answer === -1) throw new GroupNotCreatedError(groupId);
-    if (answer === -2) throw new MemberNotJoinedError(groupId, this.memberId);
+    if (answer === 'no group') throw new GroupNotCreatedError(groupId);
+    if (answer === 'not a member') throw new MemberNotJoinedError(groupId, this.memberId);
   }
 
   // ---- Leadership and watching -------------------------------------------------------
 
   async getLeader(groupId: string): Promise<string | null> {
-    const answer = await leaderScript.run(this.connected(), [this.keys.leader(groupId), this.keys.group(groupId)], []);
-    if (answer === -1) throw new GroupNotCreatedError(groupId);
-    if (typeof answer !== 'string') return null;
-    // Ours are `<32 hex>:<member>`; a Python tooz leader's token names nobody.
-    const match = /^[0-9a-f]{32}:([\s\S]+)$/.exec(answer);
-    return match ? match[1]! : null;
+    const answer = await leaderScript.call(this.connected(), [this.keys.leader(groupId), this.keys.group(groupId)], []);
+    if (answer === 'no group') throw new GroupNotCreatedError(groupId);
+    return answer;
   }
 
   async elect(groupIds: readonly string[]): Promise<Set<string>> {
     // Elected nowhere while others may see this session as gone (docs/redis.md#failover).
     if (!this.granting) return new Set();
     // Acknowledged by a replica when there are some: a failover right after must not make a second leader.
-    const led = (await runAcknowledged(
+    const reply = await runAcknowledged(
       this.connected(),
       this.replicaCount,
       this.settings.waitTimeoutMs,
@@ -180,18 +163,19 @@ export abstract class RedisGroupOperations {
           [this.token, this.leaseMs, this.keys.sessionPrefix, ...groupIds.map((groupId) => this.keys.events(groupId))],
         ),
       `elect ${groupIds.join(', ')}`,
-    )) as number[] | typeof UNSUBSCRIBED;
-    if (led === UNSUBSCRIBED) return new Set(); // Redis saw no subscriber on our channel: nothing won or kept
-    return new Set(groupIds.filter((_, i) => led[i] === 1));
+    );
+    const led = electScript.decode(reply);
+    if (led === 'unsubscribed') return new Set(); // Redis saw no subscriber on our channel: nothing won or kept
+    return new Set(groupIds.filter((_, i) => led[i]));
   }
 
   async standDown(groupId: string): Promise<boolean> {
-    const answer = await this.standDownIn(this.connected(), groupId);
-    if (answer === -1) throw new GroupNotCreatedError(groupId);
-    return answer === 1;
+    const answer = standDownScript.decode(await this.standDownIn(this.connected(), groupId));
+    if (answer === 'no group') throw new GroupNotCreatedError(groupId);
+    return answer === 'stood down';
   }
 
-  /** Give up leadership of `groupId` (-1 no group, 1 given up, 0 not ours), alone or in a pipeline. */
+  /** Give up leadership of `groupId`, alone or in a pipeline (decoded by `standDownScript.decode`). */
   protected standDownIn(client: Redis | ChainableCommander, groupId: string): Promise<unknown> {
     return standDownScript.run(
       client,

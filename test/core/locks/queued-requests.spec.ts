@@ -24,12 +24,8 @@ describe.skipIf(!drivers.includes(redisDriver))('A grant found by the beat (fail
     const held = holder.getLock(name);
     expect(await held.acquire()).toBe(true);
 
-    // The grant's pub/sub message is lost on the wire: the driver never hears it. (FaultyBackend's
-    // missPushes() drops the push only after the driver confirmed the grant and forgot the waiter,
-    // which never showed the bug.)
-    const locks = (failing(waiter).faults.inner as unknown as { locks: { granted(holder: string): Promise<void> } })
-      .locks;
-    locks.granted = async () => undefined;
+    // The grant's pub/sub message is lost on the wire: the push never reaches the core's waiters.
+    failing(waiter).faults.missPushes();
     const lock = waiter.getLock(name);
     let settled = false;
     const acquiring = lock.acquire({ timeoutMs: 5_000 }).finally(() => (settled = true));

@@ -1,4 +1,8 @@
-import type { SqlDefinition, SqlStatement } from './statement.js';
+import { type DecodedStatement, onlyRow, type SqlDefinition } from './statement.js';
+
+/** Queued: `blocker` is the session the request waits for, when known (to watch for its death). */
+export type AcquireAnswer =
+  { kind: 'granted'; fence: bigint } | { kind: 'queued'; blocker: bigint | null } | { kind: 'refused' };
 
 /**
  * Take lock `k` for `p_holder` at once, or (with `p_wait`) join its queue.
@@ -43,7 +47,14 @@ BEGIN
 END $fn$;`,
 };
 
-export const acquireStatement: SqlStatement = {
+export const acquireStatement: DecodedStatement<AcquireAnswer> = {
   name: 'nc_acquire',
   text: (n) => `SELECT fence, blocker FROM ${n.t('acquire')}($1, $2, $3, $4, $5, $6)`,
+  decode: (rows) => {
+    const row = onlyRow(rows);
+    const fence = BigInt(row.fence as string);
+    if (fence > 0n) return { kind: 'granted', fence };
+    if (fence < 0n) return { kind: 'refused' };
+    return { kind: 'queued', blocker: row.blocker === null ? null : BigInt(row.blocker as string) };
+  },
 };

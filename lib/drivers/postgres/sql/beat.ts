@@ -1,4 +1,14 @@
-import type { SqlDefinition, SqlStatement } from './statement.js';
+import { type DecodedStatement, onlyRow, type SqlDefinition } from './statement.js';
+
+/** `granted`: queued holders granted meanwhile, with their tokens; `requeue`: holders no longer queued. */
+export interface BeatAnswer {
+  lapsed: boolean;
+  missingGroups: string[];
+  lostHolds: string[];
+  lostLeaderships: string[];
+  granted: Map<string, bigint>;
+  requeue: Set<string>;
+}
 
 /**
  * The session beat, one round trip however much is held: let go of what
@@ -73,7 +83,19 @@ BEGIN
 END $fn$;`,
 };
 
-export const beatStatement: SqlStatement = {
+export const beatStatement: DecodedStatement<BeatAnswer> = {
+  decode: (rows) => {
+    const row = onlyRow(rows);
+    const fences = row.fences as string[];
+    return {
+      lapsed: row.lapsed === true,
+      missingGroups: row.missing_groups as string[],
+      lostHolds: row.lost_holds as string[],
+      lostLeaderships: row.lost_leaderships as string[],
+      granted: new Map((row.granted as string[]).map((holder, i) => [holder, BigInt(fences[i]!)])),
+      requeue: new Set(row.requeue as string[]),
+    };
+  },
   name: 'nc_beat',
   text: (n) =>
     `SELECT lapsed, missing_groups, lost_holds, lost_leaderships, granted, fences, requeue FROM ${n.t('beat')}(` +

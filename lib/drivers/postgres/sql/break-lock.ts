@@ -1,4 +1,11 @@
-import type { SqlDefinition, SqlStatement } from './statement.js';
+import { type DecodedStatement, onlyRow, type SqlDefinition } from './statement.js';
+
+/** `own`: our holders it ended; `others`: the sessions (keys as text) that must let go of theirs. */
+export interface BreakAnswer {
+  wasHeld: boolean;
+  own: string[];
+  others: string[];
+}
 
 /**
  * Remove every hold on lock `k`. Our own are let go here; another session's
@@ -36,7 +43,11 @@ BEGIN
 END $fn$;`,
 };
 
-export const breakLockStatement: SqlStatement = {
+export const breakLockStatement: DecodedStatement<BreakAnswer> = {
   name: 'nc_break_lock',
   text: (n) => `SELECT was_held, own, others FROM ${n.t('break_lock')}($1, $2)`,
+  decode: (rows) => {
+    const row = onlyRow(rows);
+    return { wasHeld: row.was_held === true, own: row.own as string[], others: row.others as string[] };
+  },
 };

@@ -1,4 +1,4 @@
-import type { SqlDefinition, SqlStatement } from './statement.js';
+import { type DecodedStatement, onlyRow, type SqlDefinition } from './statement.js';
 
 /**
  * Delete an empty group (members whose session is gone do not count) with
@@ -27,7 +27,11 @@ BEGIN
 END $fn$;`,
 };
 
-export const deleteGroupStatement: SqlStatement = {
+export const deleteGroupStatement: DecodedStatement<'deleted' | 'no group' | 'not empty'> = {
+  decode: (rows) => {
+    const answer = onlyRow(rows).answer;
+    return answer === -1 ? 'no group' : answer === -3 ? 'not empty' : 'deleted';
+  },
   name: 'nc_delete_group',
   text: (n) => `SELECT ${n.t('delete_group')}($1, $2, $3) AS answer`,
 };

@@ -1,4 +1,4 @@
-import type { SqlDefinition, SqlStatement } from './statement.js';
+import { type DecodedStatement, onlyRow, type SqlDefinition } from './statement.js';
 
 /** Join with capabilities (times from the server's clock) and tell watchers: 1, −1 no group, −3 already in. */
 export const joinGroupFunction: SqlDefinition = {
@@ -22,7 +22,11 @@ BEGIN
 END $fn$;`,
 };
 
-export const joinGroupStatement: SqlStatement = {
+export const joinGroupStatement: DecodedStatement<'joined' | 'no group' | 'already a member'> = {
+  decode: (rows) => {
+    const answer = onlyRow(rows).answer;
+    return answer === -1 ? 'no group' : answer === -3 ? 'already a member' : 'joined';
+  },
   name: 'nc_join_group',
   text: (n) => `SELECT ${n.t('join_group')}($1, $2, $3, $4) AS answer`,
 };

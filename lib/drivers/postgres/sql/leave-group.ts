@@ -1,4 +1,4 @@
-import type { SqlDefinition, SqlStatement } from './statement.js';
+import { type DecodedStatement, onlyRow, type SqlDefinition } from './statement.js';
 
 /** Leave and tell watchers: 1, −1 no group, −2 not in it. */
 export const leaveGroupFunction: SqlDefinition = {
@@ -19,7 +19,11 @@ BEGIN
 END $fn$;`,
 };
 
-export const leaveGroupStatement: SqlStatement = {
+export const leaveGroupStatement: DecodedStatement<'left' | 'no group' | 'not a member'> = {
+  decode: (rows) => {
+    const answer = onlyRow(rows).answer;
+    return answer === -1 ? 'no group' : answer === -2 ? 'not a member' : 'left';
+  },
   name: 'nc_leave_group',
   text: (n) => `SELECT ${n.t('leave_group')}($1, $2) AS answer`,
 };

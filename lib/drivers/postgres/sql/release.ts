@@ -1,4 +1,4 @@
-import type { SqlDefinition, SqlStatement } from './statement.js';
+import { type DecodedStatement, onlyRow, type SqlDefinition } from './statement.js';
 
 /**
  * End `p_holder`'s hold and wake the queue's head in the same round trip;
@@ -32,7 +32,8 @@ BEGIN
 END $fn$;`,
 };
 
-export const releaseStatement: SqlStatement = {
+export const releaseStatement: DecodedStatement<boolean> = {
   name: 'nc_release',
   text: (n) => `SELECT ${n.t('release')}($1, $2) AS released`,
+  decode: (rows) => onlyRow(rows).released === true,
 };

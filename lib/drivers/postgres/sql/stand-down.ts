@@ -1,4 +1,4 @@
-import type { SqlDefinition, SqlStatement } from './statement.js';
+import { type DecodedStatement, onlyRow, type SqlDefinition } from './statement.js';
 
 /** Give up the leadership of a group: 1 if this session led it, 0 if not, −1 no group. */
 export const standDownFunction: SqlDefinition = {
@@ -20,7 +20,11 @@ BEGIN
 END $fn$;`,
 };
 
-export const standDownStatement: SqlStatement = {
+export const standDownStatement: DecodedStatement<'stood down' | 'not ours' | 'no group'> = {
+  decode: (rows) => {
+    const answer = onlyRow(rows).answer;
+    return answer === -1 ? 'no group' : answer === 1 ? 'stood down' : 'not ours';
+  },
   name: 'nc_stand_down',
   text: (n) => `SELECT ${n.t('stand_down')}($1, $2, $3) AS answer`,
 };

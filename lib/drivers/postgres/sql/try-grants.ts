@@ -1,4 +1,8 @@
-import type { SqlDefinition, SqlStatement } from './statement.js';
+import type { DecodedStatement, SqlDefinition } from './statement.js';
+
+/** Lapsed: no longer queued (its connection dropped): to queue again. `blocker` as for acquire. */
+export type TryGrantAnswer =
+  { kind: 'granted'; fence: bigint } | { kind: 'waiting'; blocker: bigint | null } | { kind: 'lapsed' };
 
 /**
  * Several queued requests of this session try at once (the wake-ups that
@@ -31,7 +35,18 @@ BEGIN
 END $fn$;`,
 };
 
-export const tryGrantsStatement: SqlStatement = {
+/** By holder (try_grant answers the token, 0 still waiting, −1 not queued). */
+export const tryGrantsStatement: DecodedStatement<Map<string, TryGrantAnswer>> = {
   name: 'nc_try_grants',
   text: (n) => `SELECT holder, fence, blocker FROM ${n.t('try_grants')}($1, $2::text[], $3::bigint[])`,
+  decode: (rows) =>
+    new Map(
+      rows.map((row) => {
+        const fence = BigInt(row.fence as string);
+        const blocker = row.blocker === null ? null : BigInt(row.blocker as string);
+        const answer: TryGrantAnswer =
+          fence > 0n ? { kind: 'granted', fence } : fence < 0n ? { kind: 'lapsed' } : { kind: 'waiting', blocker };
+        return [row.holder as string, answer];
+      }),
+    ),
 };

@@ -1,4 +1,4 @@
-import type { SqlDefinition, SqlStatement } from './statement.js';
+import { type DecodedStatement, onlyRow, type SqlDefinition } from './statement.js';
 
 /**
  * Leave the queue (a timeout, an abort, stop()). Those behind may go now,
@@ -28,7 +28,12 @@ BEGIN
 END $fn$;`,
 };
 
-export const withdrawStatement: SqlStatement = {
+/** The token of a grant that raced the withdrawal, or null. */
+export const withdrawStatement: DecodedStatement<bigint | null> = {
   name: 'nc_withdraw',
   text: (n) => `SELECT ${n.t('withdraw')}($1, $2) AS fence`,
+  decode: (rows) => {
+    const fence = BigInt(onlyRow(rows).fence as string);
+    return fence > 0n ? fence : null;
+  },
 };

@@ -9,4 +9,5 @@ redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[1], '__created__', '1')
 return 1
 `,
+  (reply): boolean => reply === 1,
 );

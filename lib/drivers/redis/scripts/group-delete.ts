@@ -16,4 +16,5 @@ redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])
 redis.call('PUBLISH', ARGV[4], 'deleted')
 return 1
 `,
+  (reply): 'deleted' | 'no group' | 'not empty' => (reply === -1 ? 'no group' : reply === -3 ? 'not empty' : 'deleted'),
 );

@@ -11,4 +11,6 @@ redis.call('HSET', KEYS[2], ARGV[1], NOW .. ',' .. NOW)
 redis.call('PUBLISH', ARGV[3], 'members')
 return 1
 `,
+  (reply): 'joined' | 'no group' | 'already a member' =>
+    reply === -1 ? 'no group' : reply === -3 ? 'already a member' : 'joined',
 );

@@ -10,4 +10,5 @@ redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('PUBLISH', ARGV[2], 'members')
 return 1
 `,
+  (reply): 'left' | 'no group' | 'not a member' => (reply === -1 ? 'no group' : reply === -2 ? 'not a member' : 'left'),
 );

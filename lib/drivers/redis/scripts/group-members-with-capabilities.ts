@@ -16,4 +16,11 @@ for _, member in ipairs(live_members(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3]
 end
 return out
 `,
+  (reply): Map<string, Uint8Array> | 'no group' => {
+    if (reply === -1) return 'no group';
+    const flat = reply as Buffer[];
+    const members = new Map<string, Uint8Array>();
+    for (let i = 0; i < flat.length; i += 2) members.set(flat[i]!.toString('utf8'), new Uint8Array(flat[i + 1]!));
+    return members;
+  },
 );

@@ -25,4 +25,6 @@ for i = 1, #KEYS, 2 do
 end
 return out
 `,
+  (reply): (Set<string> | null)[] =>
+    (reply as [number, ...string[]][]).map(([exists, ...members]) => (exists === 1 ? new Set(members) : null)),
 );

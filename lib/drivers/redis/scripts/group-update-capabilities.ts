@@ -11,4 +11,6 @@ local created = string.match(redis.call('HGET', KEYS[2], ARGV[1]) or '', '^(%d+)
 redis.call('HSET', KEYS[2], ARGV[1], created .. ',' .. NOW)
 return 1
 `,
+  (reply): 'updated' | 'no group' | 'not a member' =>
+    reply === -1 ? 'no group' : reply === -2 ? 'not a member' : 'updated',
 );

@@ -38,4 +38,5 @@ for i = 1, #KEYS, 2 do
 end
 return led
 `,
+  (reply): boolean[] | 'unsubscribed' => (reply === -2 ? 'unsubscribed' : (reply as number[]).map((led) => led === 1)),
 );

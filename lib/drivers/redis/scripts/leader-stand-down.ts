@@ -10,4 +10,6 @@ redis.call('DEL', KEYS[1])
 redis.call('PUBLISH', ARGV[2], 'leader')
 return 1
 `,
+  (reply): 'stood down' | 'not ours' | 'no group' =>
+    reply === -1 ? 'no group' : reply === 1 ? 'stood down' : 'not ours',
 );

@@ -1,5 +1,10 @@
-import { LOCK_PRELUDE } from './lock-prelude.js';
+import { decodeQueueReply, LOCK_PRELUDE, type QueueReply } from './lock-prelude.js';
 import { RedisScript } from './script.js';
+
+/** Refused: not grantable and not to wait; unsubscribed: the caller's channel has no subscriber here. */
+export type AcquireReply = QueueReply | { kind: 'refused' } | { kind: 'unsubscribed' };
+
+const UNSUBSCRIBED = -2;
 
 /**
  * Take the hold if it is free and nobody queues (→ the fencing token), or with
@@ -25,4 +30,6 @@ extend(queue, waiterLease)
 extend(waiters, waiterLease)
 return {-1, look_again_in()}
 `,
+  (reply): AcquireReply =>
+    decodeQueueReply(reply) ?? (reply === UNSUBSCRIBED ? { kind: 'unsubscribed' } : { kind: 'refused' }),
 );

@@ -1,4 +1,4 @@
-import { LOCK_PRELUDE } from './lock-prelude.js';
+import { decodeFlag, LOCK_PRELUDE } from './lock-prelude.js';
 import { RedisScript } from './script.js';
 
 /** Remove every hold (→ 1 if there was one) and hand the lock to the head of the queue. */
@@ -10,4 +10,5 @@ redis.call('DEL', lock, readers, grants)
 handoff(tonumber(ARGV[3]))
 return had
 `,
+  decodeFlag,
 );

@@ -1,4 +1,4 @@
-import { LOCK_PRELUDE } from './lock-prelude.js';
+import { decodeFlag, LOCK_PRELUDE } from './lock-prelude.js';
 import { RedisScript } from './script.js';
 
 /** 1 while the holder's hold is live. */
@@ -14,4 +14,5 @@ end
 if redis.call('GET', lock) == holder then return 1 end
 return 0
 `,
+  decodeFlag,
 );

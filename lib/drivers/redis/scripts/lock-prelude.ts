@@ -166,3 +166,27 @@ local function look_again_in()
   return ttl
 end
 `;
+
+/** A queued waiter's answer, `{-1, ms}`: ms until the hold ahead ends (or a quiet holder's grace), -1 unknown. */
+const isQueued = (reply: unknown): reply is [unknown, unknown] => Array.isArray(reply) && Number(reply[0]) === -1;
+
+/** A lock script's answer for a request that takes or waits: its token, or queued with when to look again. */
+export type QueueReply = { kind: 'granted'; token: bigint } | { kind: 'queued'; recheckMs: number | undefined };
+
+/** `{-1, ms}` → queued, a positive integer → granted, anything else → undefined (the script's own codes). */
+export function decodeQueueReply(reply: unknown): QueueReply | undefined {
+  if (isQueued(reply)) {
+    const ms = Number(reply[1]);
+    // Just after the hold ahead expires, so the look finds it gone.
+    return { kind: 'queued', recheckMs: ms >= 0 ? ms + 2 : undefined };
+  }
+  return decodeToken(reply);
+}
+
+/** A positive token → granted. Tokens stay below 2^53 (docs/redis.md#fencing-tokens). */
+export function decodeToken(reply: unknown): { kind: 'granted'; token: bigint } | undefined {
+  return typeof reply === 'number' && reply > 0 ? { kind: 'granted', token: BigInt(reply) } : undefined;
+}
+
+/** The 1 / 0 answer of release, held and break. */
+export const decodeFlag = (reply: unknown): boolean => reply === 1;

@@ -43,4 +43,5 @@ for i = 1, #KEYS, 3 do
 end
 return kept
 `,
+  (reply): boolean[] => (reply as number[]).map((kept) => kept === 1),
 );

@@ -1,4 +1,4 @@
-import { LOCK_PRELUDE } from './lock-prelude.js';
+import { decodeFlag, LOCK_PRELUDE } from './lock-prelude.js';
 import { RedisScript } from './script.js';
 
 /** End the hold (→ 1, or 0 when it was not there) and hand the lock to the head of the queue. */
@@ -19,4 +19,5 @@ redis.call('HDEL', grants, holder)
 handoff(lease)
 return released
 `,
+  decodeFlag,
 );

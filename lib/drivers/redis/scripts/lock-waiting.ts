@@ -1,5 +1,8 @@
-import { LOCK_PRELUDE } from './lock-prelude.js';
+import { decodeQueueReply, LOCK_PRELUDE, type QueueReply } from './lock-prelude.js';
 import { RedisScript } from './script.js';
+
+/** Lapsed: neither queued nor granted (its place or its grant ran out): to queue again. */
+export type WaitingReply = QueueReply | { kind: 'lapsed' };
 
 /**
  * A queued waiter's beat: renew its record (ARGV[4] its lease), serve the
@@ -26,4 +29,5 @@ if token > 0 then return token end
 if token == -2 or redis.call('ZSCORE', queue, holder) then return {-1, look_again_in()} end
 return 0
 `,
+  (reply): WaitingReply => decodeQueueReply(reply) ?? { kind: 'lapsed' },
 );

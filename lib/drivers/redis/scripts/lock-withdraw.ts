@@ -1,4 +1,4 @@
-import { LOCK_PRELUDE } from './lock-prelude.js';
+import { decodeToken, LOCK_PRELUDE } from './lock-prelude.js';
 import { RedisScript } from './script.js';
 
 /** Leave the queue; a grant that raced the withdrawal is answered (its token) so the caller releases it. */
@@ -13,4 +13,5 @@ local token = confirm(holder, shared, lease, true)
 handoff(lease)
 return token
 `,
+  (reply): bigint | null => decodeToken(reply)?.token ?? null,
 );

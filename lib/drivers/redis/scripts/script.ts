@@ -20,14 +20,22 @@ type Arg = string | number | Buffer;
 
 /**
  * One Lua script, defined on each client as a command (`EVALSHA`, reloaded by
- * ioredis on `NOSCRIPT`), so it also works inside a pipeline.
+ * ioredis on `NOSCRIPT`), so it also works inside a pipeline, with the one
+ * decoder of its replies: nothing outside the script's file reads its codes.
  */
-export class RedisScript {
+export class RedisScript<Reply = unknown> {
   constructor(
     /** The command name it is defined under. */
     readonly name: string,
     readonly lua: string,
+    /** The reply as a named type (for a reply read from a pipeline's results too). */
+    readonly decode: (reply: unknown) => Reply = (reply) => reply as Reply,
   ) {}
+
+  /** Run it and decode the reply. */
+  async call(client: Redis, keys: readonly string[], args: readonly Arg[]): Promise<Reply> {
+    return this.decode(await this.run(client, keys, args));
+  }
 
   define(client: Redis): void {
     client.defineCommand(this.name, { lua: this.lua });
@@ -40,6 +48,11 @@ export class RedisScript {
       ...keys,
       ...args,
     );
+  }
+
+  /** `runBuffer`, decoded. */
+  async callBuffer(client: Redis, keys: readonly string[], args: readonly Arg[]): Promise<Reply> {
+    return this.decode(await this.runBuffer(client, keys, args));
   }
 
   /** Run it; bulk replies come as Buffers (for capabilities, which are msgpack). */
