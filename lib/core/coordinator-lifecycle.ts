@@ -4,7 +4,7 @@ import { Observable, Subject } from 'rxjs';
 import type { Partitioner } from '../hashring/partitioner.js';
 import type { Backend, BackendEvents, BeatReport, BeatRequest } from './backend.js';
 import { type CallContext, translateBackendError } from './backend-errors.js';
-import type { Characteristic } from './characteristic.js';
+import { type Characteristic, ReadOnlySet } from './characteristic.js';
 import { CoordinationError, GroupAlreadyExistError, GroupNotCreatedError, MemberAlreadyExistError } from '../errors.js';
 import { type CoordinationEvent, type GroupChange, LeadershipLost, LockLost } from './events.js';
 import type { CoordinatorLogger, CoordinatorOptions, StartOptions } from './coordinator-options.js';
@@ -34,7 +34,8 @@ function newStopController(): AbortController {
  * tooz API on top.
  */
 export abstract class CoordinatorLifecycle {
-  abstract readonly characteristics: ReadonlySet<Characteristic>;
+  /** What the backend guarantees, as it declares (docs/drivers.md). */
+  readonly characteristics: ReadonlySet<Characteristic>;
   /**
    * Whether `heartbeat()` must be called periodically: always, on every
    * driver (liveness, holds and leaderships all lapse without it). Kept as
@@ -87,6 +88,7 @@ export abstract class CoordinatorLifecycle {
     protected readonly backend: Backend,
   ) {
     assertId(memberId, 'memberId');
+    this.characteristics = new ReadOnlySet(backend.characteristics);
     this.logger = options.logger ?? console;
     this.stopDrainMs = typeof options.stopTimeoutMs === 'number' ? options.stopTimeoutMs : DEFAULT_STOP_DRAIN_MS;
     this.waiters = new LockWaiters({

@@ -3,7 +3,8 @@ import { Partitioner } from '../hashring/partitioner.js';
 import { type Capabilities, decodeCapabilities, encodeCapabilities } from './capabilities.js';
 import { CoordinationError, GroupAlreadyExistError, GroupNotCreatedError, MemberNotJoinedError } from '../errors.js';
 import type { LeaderElected, MemberJoinedGroup, MemberLeftGroup } from './events.js';
-import type { MemberInfo, PartitionOptions, WatchCallback } from './coordinator-options.js';
+import type { Backend } from './backend.js';
+import type { CoordinatorOptions, MemberInfo, PartitionOptions, WatchCallback } from './coordinator-options.js';
 import { CoordinatorLifecycle } from './coordinator-lifecycle.js';
 import { assertCallback, assertId } from './ids.js';
 import { Lock } from './lock.js';
@@ -16,10 +17,15 @@ const JOIN_CREATE_ATTEMPTS = 10;
  * The coordination API of tooz, written once for every driver: groups,
  * members and capabilities, leadership, watchers, locks and partitioned
  * groups. The lifecycle and the session beneath it are in
- * `CoordinatorLifecycle`; a driver hands the constructor a `Backend` that
- * says how its backend performs each batch (`docs/drivers.md`).
+ * `CoordinatorLifecycle`. A driver is a `Backend` and nothing else: the
+ * constructor (or `coordinatorFor`) takes one that says how its backend
+ * performs each batch (`docs/drivers.md`).
  */
-export abstract class Coordinator extends CoordinatorLifecycle {
+export class Coordinator extends CoordinatorLifecycle {
+  constructor(memberId: string, options: CoordinatorOptions, backend: Backend) {
+    super(memberId, options, backend);
+  }
+
   // ---- Groups and members -------------------------------------------------
 
   createGroup(groupId: string): Promise<void> {
@@ -294,4 +300,12 @@ export abstract class Coordinator extends CoordinatorLifecycle {
       await partitioner.stop();
     }
   }
+}
+
+/**
+ * The one line that turns a driver's `Backend` into the `Coordinator` a
+ * `registerDriver` factory returns (docs/drivers.md#writing-a-driver).
+ */
+export function coordinatorFor(backend: Backend, memberId: string, options: CoordinatorOptions = {}): Coordinator {
+  return new Coordinator(memberId, options, backend);
 }

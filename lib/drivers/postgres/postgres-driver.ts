@@ -11,6 +11,7 @@ import type {
   WaiterState,
   Waiting,
 } from '../../core/backend.js';
+import { Characteristic } from '../../core/characteristic.js';
 import { LockKeys, newSessionKey } from './lock-keys.js';
 import { PostgresDeathWatch } from './postgres-death-watch.js';
 import { PostgresGroupOperations } from './postgres-group-operations.js';
@@ -64,6 +65,13 @@ export const WAITER_POLL_MS = 500;
  * round trip (one statement or one function call).
  */
 export class PostgresDriver extends PostgresGroupOperations implements Backend {
+  /** Session-level advisory locks: a process that dies lets go of everything at once (docs/postgresql.md). */
+  readonly characteristics = [
+    Characteristic.DistributedAcrossThreads,
+    Characteristic.DistributedAcrossProcesses,
+    Characteristic.DistributedAcrossHosts,
+    Characteristic.NonTimeoutBased,
+  ];
   /**
    * How long a hold or leadership is believed without a successful beat:
    * the beat interval plus the statement timeout, counted by the core from

@@ -12,6 +12,7 @@ import type {
   WaiterState,
   Waiting,
 } from '../../core/backend.js';
+import { Characteristic } from '../../core/characteristic.js';
 import { CoordinationError } from '../../errors.js';
 import {
   isConnectionError,
@@ -51,6 +52,12 @@ const RESERVED_MEMBER = '__created__';
  * to this session's channel (grants) and to the watched groups' channels.
  */
 export class RedisDriver extends RedisGroupOperations implements Backend {
+  readonly characteristics = [
+    Characteristic.DistributedAcrossThreads,
+    Characteristic.DistributedAcrossProcesses,
+    Characteristic.DistributedAcrossHosts,
+    Characteristic.Causal,
+  ];
   readonly leaseMs: number;
   readonly beatIntervalMs: number;
   readonly commandTimeoutMs: number;
