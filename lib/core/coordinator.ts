@@ -30,16 +30,16 @@ export class Coordinator extends CoordinatorLifecycle {
 
   createGroup(groupId: string): Promise<void> {
     assertId(groupId, 'groupId');
-    return this.operation('createGroup', { groupId }, () => this.backend.createGroup(groupId));
+    return this.operations.run('createGroup', { groupId }, () => this.backend.createGroup(groupId));
   }
 
   getGroups(): Promise<string[]> {
-    return this.operation('getGroups', {}, () => this.backend.getGroups());
+    return this.operations.run('getGroups', {}, () => this.backend.getGroups());
   }
 
   joinGroup(groupId: string, capabilities?: Capabilities): Promise<void> {
     assertId(groupId, 'groupId');
-    return this.operation('joinGroup', { groupId }, async () => {
+    return this.operations.run('joinGroup', { groupId }, async () => {
       // Encode before touching the backend, so a refused value writes nothing.
       await this.join(groupId, encodeCapabilities(capabilities, groupId, this.memberId));
     });
@@ -52,7 +52,7 @@ export class Coordinator extends CoordinatorLifecycle {
    */
   joinGroupCreate(groupId: string, capabilities?: Capabilities): Promise<void> {
     assertId(groupId, 'groupId');
-    return this.operation('joinGroupCreate', { groupId }, async () => {
+    return this.operations.run('joinGroupCreate', { groupId }, async () => {
       const encoded = encodeCapabilities(capabilities, groupId, this.memberId);
       for (let attempt = 1; ; attempt++) {
         try {
@@ -73,17 +73,17 @@ export class Coordinator extends CoordinatorLifecycle {
   /** Join and note it; a join that lands after stop() began is undone, so stop leaves nothing behind. */
   private async join(groupId: string, capabilities: Uint8Array): Promise<void> {
     await this.backend.joinGroup(groupId, capabilities);
-    if (this.state === 'started') {
+    if (this.operations.state === 'started') {
       this.session.groups.set(groupId, capabilities);
       return;
     }
     await this.backend.leaveGroup(groupId).catch(() => undefined);
-    throw new CoordinationError(`Cannot join ${groupId}: coordinator ${this.memberId} is ${this.state}`);
+    throw new CoordinationError(`Cannot join ${groupId}: coordinator ${this.memberId} is ${this.operations.state}`);
   }
 
   leaveGroup(groupId: string): Promise<void> {
     assertId(groupId, 'groupId');
-    return this.operation('leaveGroup', { groupId }, async () => {
+    return this.operations.run('leaveGroup', { groupId }, async () => {
       try {
         await this.backend.leaveGroup(groupId);
       } catch (error) {
@@ -99,7 +99,7 @@ export class Coordinator extends CoordinatorLifecycle {
 
   deleteGroup(groupId: string): Promise<void> {
     assertId(groupId, 'groupId');
-    return this.operation('deleteGroup', { groupId }, async () => {
+    return this.operations.run('deleteGroup', { groupId }, async () => {
       await this.backend.deleteGroup(groupId);
       this.session.loseLeadership(groupId); // the group's leadership went with it
     });
@@ -107,7 +107,7 @@ export class Coordinator extends CoordinatorLifecycle {
 
   getMembers(groupId: string): Promise<Set<string>> {
     assertId(groupId, 'groupId');
-    return this.operation('getMembers', { groupId }, async () => {
+    return this.operations.run('getMembers', { groupId }, async () => {
       const members = (await this.backend.getMembers([groupId])).get(groupId);
       if (!members) throw new GroupNotCreatedError(groupId);
       return members;
@@ -117,7 +117,7 @@ export class Coordinator extends CoordinatorLifecycle {
   getMemberCapabilities(groupId: string, memberId: string): Promise<Capabilities> {
     assertId(groupId, 'groupId');
     assertId(memberId, 'memberId');
-    return this.operation('getMemberCapabilities', { groupId }, async () => {
+    return this.operations.run('getMemberCapabilities', { groupId }, async () => {
       const member = await this.backend.getMember(groupId, memberId);
       return decodeCapabilities(member.capabilities, groupId, memberId);
     });
@@ -125,7 +125,7 @@ export class Coordinator extends CoordinatorLifecycle {
 
   getMembersWithCapabilities(groupId: string): Promise<Map<string, Capabilities>> {
     assertId(groupId, 'groupId');
-    return this.operation('getMembersWithCapabilities', { groupId }, async () => {
+    return this.operations.run('getMembersWithCapabilities', { groupId }, async () => {
       const raw = await this.backend.getMembersWithCapabilities(groupId);
       const decoded = new Map<string, Capabilities>();
       for (const [memberId, capabilities] of raw) {
@@ -138,7 +138,7 @@ export class Coordinator extends CoordinatorLifecycle {
   getMemberInfo(groupId: string, memberId: string): Promise<MemberInfo> {
     assertId(groupId, 'groupId');
     assertId(memberId, 'memberId');
-    return this.operation('getMemberInfo', { groupId }, async () => {
+    return this.operations.run('getMemberInfo', { groupId }, async () => {
       const member = await this.backend.getMember(groupId, memberId);
       return {
         capabilities: decodeCapabilities(member.capabilities, groupId, memberId),
@@ -151,7 +151,7 @@ export class Coordinator extends CoordinatorLifecycle {
 
   updateCapabilities(groupId: string, capabilities: Capabilities): Promise<void> {
     assertId(groupId, 'groupId');
-    return this.operation('updateCapabilities', { groupId }, async () => {
+    return this.operations.run('updateCapabilities', { groupId }, async () => {
       const encoded = encodeCapabilities(capabilities, groupId, this.memberId);
       await this.backend.updateCapabilities(groupId, encoded);
       // A rejoin after an eviction uses the capabilities as they are now.
@@ -168,13 +168,13 @@ export class Coordinator extends CoordinatorLifecycle {
 
   getLeader(groupId: string): Promise<string | null> {
     assertId(groupId, 'groupId');
-    return this.operation('getLeader', { groupId }, () => this.backend.getLeader(groupId));
+    return this.operations.run('getLeader', { groupId }, () => this.backend.getLeader(groupId));
   }
 
   /** Give up leadership of `groupId` if held; others may win at their next `runWatchers()`. */
   standDownGroupLeader(groupId: string): Promise<boolean> {
     assertId(groupId, 'groupId');
-    return this.operation('standDownGroupLeader', { groupId }, async () => {
+    return this.operations.run('standDownGroupLeader', { groupId }, async () => {
       let held: boolean;
       try {
         held = await this.backend.standDown(groupId);
@@ -234,7 +234,7 @@ export class Coordinator extends CoordinatorLifecycle {
   private watch(kind: WatchKind, operation: string, groupId: string, callback: Function): Promise<void> {
     assertId(groupId, 'groupId');
     assertCallback(callback, 'callback');
-    return this.operation(operation, { groupId }, () =>
+    return this.operations.run(operation, { groupId }, () =>
       kind === 'elected'
         ? this.watchers.watchElected(groupId, callback)
         : this.watchers.watchMembers(kind, groupId, callback),
@@ -269,7 +269,7 @@ export class Coordinator extends CoordinatorLifecycle {
 
   getLock(name: string): Lock {
     assertId(name, 'lock name');
-    return new Lock(name, this.lockHost);
+    return new Lock(name, this.lockParts);
   }
 
   joinPartitionedGroup(groupId: string, options: PartitionOptions = {}): Promise<Partitioner> {
@@ -279,7 +279,7 @@ export class Coordinator extends CoordinatorLifecycle {
     if (!Number.isSafeInteger(partitions) || partitions < 1) {
       throw new TypeError(`partitions for group ${groupId} must be a positive integer, got ${String(partitions)}`);
     }
-    return this.operation('joinPartitionedGroup', { groupId }, async () => {
+    return this.operations.run('joinPartitionedGroup', { groupId }, async () => {
       await this.joinGroupCreate(groupId, { weight });
       try {
         const partitioner = await Partitioner.create(this, groupId, partitions);
