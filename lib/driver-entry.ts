@@ -1,8 +1,9 @@
 // `nestjs-coordination/driver`: the surface a driver written outside this
-// repository builds on. A driver subclasses `Coordinator` (declaring its
-// characteristics) and hands its constructor a `Backend`: the batch-shaped
-// port that `docs/drivers.md` walks through, with `MemoryDriver` as the
-// worked example. Everything the built-in drivers use is here, nothing more.
+// repository builds on. A driver is a `Backend` (the batch-shaped port that
+// `docs/drivers.md` walks through, with `MemoryDriver` as the worked
+// example, characteristics included) and nothing else: its registered
+// factory returns `coordinatorFor(backend, memberId, options)`. Everything
+// the built-in drivers use is here, nothing more.
 export * from './core-entry.js';
 export type {
   Backend,
@@ -13,6 +14,8 @@ export type {
   HoldRef,
   LockRequest,
   SessionSnapshot,
+  Waiting,
+  WaiterState,
 } from './core/backend.js';
 export { type CallContext, translateBackendError } from './core/backend-errors.js';
 export { ReadOnlySet } from './core/characteristic.js';

@@ -3,7 +3,6 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { memoryDriver } from '../lib/drivers/memory/index.js';
 import { FaultyBackend } from './support/faulty-backend.js';
 import {
-  type Characteristic,
   type CoordinationEvent,
   Coordinator,
   getCoordinator,
@@ -22,7 +21,6 @@ const range = (n: number): string[] => Array.from({ length: n }, (_, i) => Strin
  * while a partitioner is reading. Each hook runs once, then is cleared.
  */
 class Probe extends Coordinator {
-  readonly characteristics = new Set<Characteristic>();
   /** Runs before the group's members are read. */
   beforeMembersRead?: () => Promise<void>;
   /** Runs after the group's members are read, before they are returned. */

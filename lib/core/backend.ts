@@ -1,3 +1,4 @@
+import type { Characteristic } from './characteristic.js';
 import type { StoredMember } from './coordinator-options.js';
 
 /**
@@ -8,6 +9,8 @@ import type { StoredMember } from './coordinator-options.js';
  * trip. `docs/drivers.md` walks through it with `memory://` as the example.
  */
 export interface Backend {
+  /** What this backend guarantees (docs/drivers.md's table); `getCoordinator` checks a caller's requirements against it. */
+  readonly characteristics: Iterable<Characteristic>;
   /**
    * ms a hold or leadership is believed without a beat: how long it lasts in
    * the backend, or (PostgreSQL, where it ends with the session) how long the

@@ -3,18 +3,17 @@ import { performance } from 'node:perf_hooks';
 import { Observable, Subject } from 'rxjs';
 import type { Partitioner } from '../hashring/partitioner.js';
 import type { Backend, BackendEvents, BeatReport, BeatRequest } from './backend.js';
-import { type CallContext, translateBackendError } from './backend-errors.js';
-import type { Characteristic } from './characteristic.js';
+import { type Characteristic, ReadOnlySet } from './characteristic.js';
 import { CoordinationError, GroupAlreadyExistError, GroupNotCreatedError, MemberAlreadyExistError } from '../errors.js';
 import { type CoordinationEvent, type GroupChange, LeadershipLost, LockLost } from './events.js';
 import type { CoordinatorLogger, CoordinatorOptions, StartOptions } from './coordinator-options.js';
 import { assertId } from './ids.js';
-import { InFlight } from './in-flight.js';
 import { PacedLoop } from './paced-loop.js';
-import type { LockHost } from './lock.js';
+import type { LockParts } from './lock.js';
 import { LockWaiters } from './lock-waiters.js';
 import { Session } from './session.js';
-import { type WatcherHost, WatcherRuns } from './watcher-runs.js';
+import { Operations } from './operations.js';
+import { WatcherRuns } from './watcher-runs.js';
 
 /** How long `stop()` lets operations in flight finish before it disconnects anyway. */
 const DEFAULT_STOP_DRAIN_MS = 10_000;
@@ -34,7 +33,8 @@ function newStopController(): AbortController {
  * tooz API on top.
  */
 export abstract class CoordinatorLifecycle {
-  abstract readonly characteristics: ReadonlySet<Characteristic>;
+  /** What the backend guarantees, as it declares (docs/drivers.md). */
+  readonly characteristics: ReadonlySet<Characteristic>;
   /**
    * Whether `heartbeat()` must be called periodically: always, on every
    * driver (liveness, holds and leaderships all lapse without it). Kept as
@@ -45,9 +45,8 @@ export abstract class CoordinatorLifecycle {
   }
 
   protected readonly logger: CoordinatorLogger;
-  /** Set synchronously on entry to start()/stop(), so overlapping calls are refused. */
-  protected state: 'stopped' | 'starting' | 'started' | 'stopping' = 'stopped';
-  private readonly inFlight = new InFlight();
+  /** This coordinator's state, and the wrapper every public operation goes through. */
+  protected readonly operations: Operations;
   /** Who waits for a lock: the one place (lock-waiters.ts). */
   protected readonly waiters: LockWaiters;
   protected readonly session: Session;
@@ -65,8 +64,8 @@ export abstract class CoordinatorLifecycle {
   private stopping = newStopController();
   private readonly stopDrainMs: number;
   protected readonly watchers: WatcherRuns;
-  /** @internal */
-  protected readonly lockHost: LockHost;
+  /** What every `Lock` of this coordinator works with. @internal */
+  protected readonly lockParts: LockParts;
 
   private readonly changes = new Subject<GroupChange>();
 
@@ -87,53 +86,37 @@ export abstract class CoordinatorLifecycle {
     protected readonly backend: Backend,
   ) {
     assertId(memberId, 'memberId');
+    this.characteristics = new ReadOnlySet(backend.characteristics);
     this.logger = options.logger ?? console;
     this.stopDrainMs = typeof options.stopTimeoutMs === 'number' ? options.stopTimeoutMs : DEFAULT_STOP_DRAIN_MS;
-    this.waiters = new LockWaiters({
+    const operations = (this.operations = new Operations(memberId, backend));
+    const waiters = (this.waiters = new LockWaiters({
       backend,
-      track: (work) => this.inFlight.track(work),
-      unclaimed: (ref) => this.session.unclaimed(ref),
-    });
-    this.session = new Session(
-      { leadershipLost: (groupId) => this.events.next(new LeadershipLost(groupId, this.memberId)) },
-      this.waiters,
-    );
-    const coordinator = this;
-    this.lockHost = {
+      track: (work) => operations.inFlight.track(work),
+      unclaimed: (ref) => session.unclaimed(ref),
+    }));
+    const session = (this.session = new Session(
+      { leadershipLost: (groupId) => this.events.next(new LeadershipLost(groupId, memberId)) },
+      waiters,
+    ));
+    this.lockParts = {
+      backend,
+      session,
+      waiters,
+      operations,
+      stopSignal: () => this.stopping.signal,
+      lockLost: (lock) => this.events.next(new LockLost(lock.name, memberId)),
+    };
+    this.watchers = new WatcherRuns({
       memberId,
       backend,
-      session: this.session,
-      waiters: this.waiters,
-      get stopSignal() {
-        return coordinator.stopping.signal;
-      },
-      get accepting() {
-        return coordinator.state === 'started';
-      },
-      operation: (name, context, work) => this.operation(name, context, work),
-      backendCall: (name, context, work) => this.backendCall(name, context, work),
-      lockLost: (lock) => this.events.next(new LockLost(lock.name, this.memberId)),
-    };
-    this.watchers = new WatcherRuns(this.watcherHost());
-  }
-
-  private watcherHost(): WatcherHost {
-    const coordinator = this;
-    return {
-      memberId: this.memberId,
-      backend: this.backend,
-      session: this.session,
-      get accepting() {
-        return coordinator.state === 'started';
-      },
-      operation: <T>(name: string, context: CallContext, work: () => Promise<T>) => this.operation(name, context, work),
-      translate: (error: unknown, name: string, context: CallContext) =>
-        translateBackendError(error, this.backend, this.memberId, name, context),
-      emit: (event: CoordinationEvent) => this.events.next(event),
+      session,
+      operations,
+      emit: (event) => this.events.next(event),
       reconcileMembership: async () => {
         await this.heartbeat();
       },
-    };
+    });
   }
 
   /** What the backend reports between calls. */
@@ -145,7 +128,7 @@ export abstract class CoordinatorLifecycle {
         this.session.endLeaderships(true);
       },
       connectionRestored: () => {
-        if (this.state !== 'started') return;
+        if (this.operations.state !== 'started') return;
         // Rejoin, re-subscribe and reconcile now rather than at the next beat.
         this.backend.watch(this.watchers.registry.watchedGroups()).catch(() => undefined);
         this.heartbeat().catch((error) =>
@@ -167,21 +150,22 @@ export abstract class CoordinatorLifecycle {
   // ---- Lifecycle ----------------------------------------------------------
 
   get isStarted(): boolean {
-    return this.state === 'started';
+    return this.operations.state === 'started';
   }
 
   async start(options: StartOptions = {}): Promise<void> {
-    if (this.state !== 'stopped') throw new CoordinationError(`Coordinator ${this.memberId} is already ${this.state}`);
-    this.state = 'starting';
+    if (this.operations.state !== 'stopped')
+      throw new CoordinationError(`Coordinator ${this.memberId} is already ${this.operations.state}`);
+    this.operations.state = 'starting';
     try {
-      await this.backendCall('start', {}, () => this.backend.connect(this.backendEvents));
+      await this.operations.call('start', {}, () => this.backend.connect(this.backendEvents));
     } catch (error) {
-      this.state = 'stopped';
+      this.operations.state = 'stopped';
       throw error;
     }
     this.stopping = newStopController();
     this.session.clear();
-    this.state = 'started';
+    this.operations.state = 'started';
     if (options.startHeart) this.beatLoop = this.startBeatLoop();
   }
 
@@ -219,26 +203,26 @@ export abstract class CoordinatorLifecycle {
    * coordinator is stopped.
    */
   async stop(): Promise<void> {
-    if (this.state !== 'started') throw new CoordinationError(`Coordinator ${this.memberId} is not started`);
-    this.state = 'stopping';
+    if (this.operations.state !== 'started') throw new CoordinationError(`Coordinator ${this.memberId} is not started`);
+    this.operations.state = 'stopping';
     this.stopping.abort(); // blocked acquires give up before held locks are released below
     const failures: unknown[] = [];
     try {
       // A beat stuck on a dead network must not hold stop() for ever: it waits as long as the drain may.
       const heartStopped = this.beatLoop?.stop() ?? Promise.resolve();
       this.beatLoop = undefined;
-      if (!(await this.inFlight.drainOne(heartStopped, this.stopDrainMs))) {
+      if (!(await this.operations.inFlight.drainOne(heartStopped, this.stopDrainMs))) {
         this.logger.warn(`Coordinator ${this.memberId} stopped its heart with a beat still running`);
       }
       // A stop() from inside a watcher callback must not wait for the run that called it.
-      if (!this.watchers.inCallback && !(await this.inFlight.drain(this.stopDrainMs))) {
+      if (!this.watchers.inCallback && !(await this.operations.inFlight.drain(this.stopDrainMs))) {
         this.logger.warn(`Coordinator ${this.memberId} stopped with operations still running`);
       }
       for (const partitioner of this.partitioners) await partitioner.stop().catch((e: unknown) => failures.push(e));
       this.partitioners.clear();
       const snapshot = this.session.snapshot();
       try {
-        await this.backendCall('stop', {}, () => this.backend.disconnect(snapshot));
+        await this.operations.call('stop', {}, () => this.backend.disconnect(snapshot));
         this.session.endHolds(false);
       } catch (error) {
         failures.push(error);
@@ -247,7 +231,7 @@ export abstract class CoordinatorLifecycle {
       this.session.endLeaderships();
     } finally {
       this.session.clear();
-      this.state = 'stopped';
+      this.operations.state = 'stopped';
     }
     if (failures.length > 0) throw failures[0];
   }
@@ -255,10 +239,12 @@ export abstract class CoordinatorLifecycle {
   /** A cheap round trip proving the backend answers (for health checks). */
   ping(): Promise<void> {
     // Not counted in flight: a ping that never answers must not hold up stop().
-    if (this.state !== 'started') {
-      return Promise.reject(new CoordinationError(`Cannot ping: coordinator ${this.memberId} is ${this.state}`));
+    if (this.operations.state !== 'started') {
+      return Promise.reject(
+        new CoordinationError(`Cannot ping: coordinator ${this.memberId} is ${this.operations.state}`),
+      );
     }
-    return this.backendCall('ping', {}, () => this.backend.ping());
+    return this.operations.call('ping', {}, () => this.backend.ping());
   }
 
   /**
@@ -268,7 +254,7 @@ export abstract class CoordinatorLifecycle {
    * evicted from, with the same capabilities.
    */
   heartbeat(): Promise<number> {
-    return this.operation('heartbeat', {}, () => this.beatOnce());
+    return this.operations.run('heartbeat', {}, () => this.beatOnce());
   }
 
   private async beatOnce(): Promise<number> {
@@ -350,23 +336,5 @@ export abstract class CoordinatorLifecycle {
         ? `Group ${groupId} had vanished from the backend (its data was lost); member ${this.memberId} re-created and rejoined it`
         : `Member ${this.memberId} had been evicted from group ${groupId} (its liveness lapsed); rejoined it`,
     );
-  }
-
-  // ---- Guards and error translation -------------------------------------------
-
-  /** Run a public operation: rejected unless started, tracked for stop(), backend errors translated. */
-  protected operation<T>(name: string, context: CallContext, work: () => Promise<T>): Promise<T> {
-    if (this.state !== 'started') {
-      return Promise.reject(new CoordinationError(`Cannot ${name}: coordinator ${this.memberId} is ${this.state}`));
-    }
-    return this.inFlight.track(this.backendCall(name, context, work));
-  }
-
-  protected async backendCall<T>(name: string, context: CallContext, work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      throw translateBackendError(error, this.backend, this.memberId, name, context);
-    }
   }
 }

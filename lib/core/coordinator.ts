@@ -3,7 +3,8 @@ import { Partitioner } from '../hashring/partitioner.js';
 import { type Capabilities, decodeCapabilities, encodeCapabilities } from './capabilities.js';
 import { CoordinationError, GroupAlreadyExistError, GroupNotCreatedError, MemberNotJoinedError } from '../errors.js';
 import type { LeaderElected, MemberJoinedGroup, MemberLeftGroup } from './events.js';
-import type { MemberInfo, PartitionOptions, WatchCallback } from './coordinator-options.js';
+import type { Backend } from './backend.js';
+import type { CoordinatorOptions, MemberInfo, PartitionOptions, WatchCallback } from './coordinator-options.js';
 import { CoordinatorLifecycle } from './coordinator-lifecycle.js';
 import { assertCallback, assertId } from './ids.js';
 import { Lock } from './lock.js';
@@ -16,24 +17,29 @@ const JOIN_CREATE_ATTEMPTS = 10;
  * The coordination API of tooz, written once for every driver: groups,
  * members and capabilities, leadership, watchers, locks and partitioned
  * groups. The lifecycle and the session beneath it are in
- * `CoordinatorLifecycle`; a driver hands the constructor a `Backend` that
- * says how its backend performs each batch (`docs/drivers.md`).
+ * `CoordinatorLifecycle`. A driver is a `Backend` and nothing else: the
+ * constructor (or `coordinatorFor`) takes one that says how its backend
+ * performs each batch (`docs/drivers.md`).
  */
-export abstract class Coordinator extends CoordinatorLifecycle {
+export class Coordinator extends CoordinatorLifecycle {
+  constructor(memberId: string, options: CoordinatorOptions, backend: Backend) {
+    super(memberId, options, backend);
+  }
+
   // ---- Groups and members -------------------------------------------------
 
   createGroup(groupId: string): Promise<void> {
     assertId(groupId, 'groupId');
-    return this.operation('createGroup', { groupId }, () => this.backend.createGroup(groupId));
+    return this.operations.run('createGroup', { groupId }, () => this.backend.createGroup(groupId));
   }
 
   getGroups(): Promise<string[]> {
-    return this.operation('getGroups', {}, () => this.backend.getGroups());
+    return this.operations.run('getGroups', {}, () => this.backend.getGroups());
   }
 
   joinGroup(groupId: string, capabilities?: Capabilities): Promise<void> {
     assertId(groupId, 'groupId');
-    return this.operation('joinGroup', { groupId }, async () => {
+    return this.operations.run('joinGroup', { groupId }, async () => {
       // Encode before touching the backend, so a refused value writes nothing.
       await this.join(groupId, encodeCapabilities(capabilities, groupId, this.memberId));
     });
@@ -46,7 +52,7 @@ export abstract class Coordinator extends CoordinatorLifecycle {
    */
   joinGroupCreate(groupId: string, capabilities?: Capabilities): Promise<void> {
     assertId(groupId, 'groupId');
-    return this.operation('joinGroupCreate', { groupId }, async () => {
+    return this.operations.run('joinGroupCreate', { groupId }, async () => {
       const encoded = encodeCapabilities(capabilities, groupId, this.memberId);
       for (let attempt = 1; ; attempt++) {
         try {
@@ -67,17 +73,17 @@ export abstract class Coordinator extends CoordinatorLifecycle {
   /** Join and note it; a join that lands after stop() began is undone, so stop leaves nothing behind. */
   private async join(groupId: string, capabilities: Uint8Array): Promise<void> {
     await this.backend.joinGroup(groupId, capabilities);
-    if (this.state === 'started') {
+    if (this.operations.state === 'started') {
       this.session.groups.set(groupId, capabilities);
       return;
     }
     await this.backend.leaveGroup(groupId).catch(() => undefined);
-    throw new CoordinationError(`Cannot join ${groupId}: coordinator ${this.memberId} is ${this.state}`);
+    throw new CoordinationError(`Cannot join ${groupId}: coordinator ${this.memberId} is ${this.operations.state}`);
   }
 
   leaveGroup(groupId: string): Promise<void> {
     assertId(groupId, 'groupId');
-    return this.operation('leaveGroup', { groupId }, async () => {
+    return this.operations.run('leaveGroup', { groupId }, async () => {
       try {
         await this.backend.leaveGroup(groupId);
       } catch (error) {
@@ -93,7 +99,7 @@ export abstract class Coordinator extends CoordinatorLifecycle {
 
   deleteGroup(groupId: string): Promise<void> {
     assertId(groupId, 'groupId');
-    return this.operation('deleteGroup', { groupId }, async () => {
+    return this.operations.run('deleteGroup', { groupId }, async () => {
       await this.backend.deleteGroup(groupId);
       this.session.loseLeadership(groupId); // the group's leadership went with it
     });
@@ -101,7 +107,7 @@ export abstract class Coordinator extends CoordinatorLifecycle {
 
   getMembers(groupId: string): Promise<Set<string>> {
     assertId(groupId, 'groupId');
-    return this.operation('getMembers', { groupId }, async () => {
+    return this.operations.run('getMembers', { groupId }, async () => {
       const members = (await this.backend.getMembers([groupId])).get(groupId);
       if (!members) throw new GroupNotCreatedError(groupId);
       return members;
@@ -111,7 +117,7 @@ export abstract class Coordinator extends CoordinatorLifecycle {
   getMemberCapabilities(groupId: string, memberId: string): Promise<Capabilities> {
     assertId(groupId, 'groupId');
     assertId(memberId, 'memberId');
-    return this.operation('getMemberCapabilities', { groupId }, async () => {
+    return this.operations.run('getMemberCapabilities', { groupId }, async () => {
       const member = await this.backend.getMember(groupId, memberId);
       return decodeCapabilities(member.capabilities, groupId, memberId);
     });
@@ -119,7 +125,7 @@ export abstract class Coordinator extends CoordinatorLifecycle {
 
   getMembersWithCapabilities(groupId: string): Promise<Map<string, Capabilities>> {
     assertId(groupId, 'groupId');
-    return this.operation('getMembersWithCapabilities', { groupId }, async () => {
+    return this.operations.run('getMembersWithCapabilities', { groupId }, async () => {
       const raw = await this.backend.getMembersWithCapabilities(groupId);
       const decoded = new Map<string, Capabilities>();
       for (const [memberId, capabilities] of raw) {
@@ -132,7 +138,7 @@ export abstract class Coordinator extends CoordinatorLifecycle {
   getMemberInfo(groupId: string, memberId: string): Promise<MemberInfo> {
     assertId(groupId, 'groupId');
     assertId(memberId, 'memberId');
-    return this.operation('getMemberInfo', { groupId }, async () => {
+    return this.operations.run('getMemberInfo', { groupId }, async () => {
       const member = await this.backend.getMember(groupId, memberId);
       return {
         capabilities: decodeCapabilities(member.capabilities, groupId, memberId),
@@ -145,7 +151,7 @@ export abstract class Coordinator extends CoordinatorLifecycle {
 
   updateCapabilities(groupId: string, capabilities: Capabilities): Promise<void> {
     assertId(groupId, 'groupId');
-    return this.operation('updateCapabilities', { groupId }, async () => {
+    return this.operations.run('updateCapabilities', { groupId }, async () => {
       const encoded = encodeCapabilities(capabilities, groupId, this.memberId);
       await this.backend.updateCapabilities(groupId, encoded);
       // A rejoin after an eviction uses the capabilities as they are now.
@@ -162,13 +168,13 @@ export abstract class Coordinator extends CoordinatorLifecycle {
 
   getLeader(groupId: string): Promise<string | null> {
     assertId(groupId, 'groupId');
-    return this.operation('getLeader', { groupId }, () => this.backend.getLeader(groupId));
+    return this.operations.run('getLeader', { groupId }, () => this.backend.getLeader(groupId));
   }
 
   /** Give up leadership of `groupId` if held; others may win at their next `runWatchers()`. */
   standDownGroupLeader(groupId: string): Promise<boolean> {
     assertId(groupId, 'groupId');
-    return this.operation('standDownGroupLeader', { groupId }, async () => {
+    return this.operations.run('standDownGroupLeader', { groupId }, async () => {
       let held: boolean;
       try {
         held = await this.backend.standDown(groupId);
@@ -228,7 +234,7 @@ export abstract class Coordinator extends CoordinatorLifecycle {
   private watch(kind: WatchKind, operation: string, groupId: string, callback: Function): Promise<void> {
     assertId(groupId, 'groupId');
     assertCallback(callback, 'callback');
-    return this.operation(operation, { groupId }, () =>
+    return this.operations.run(operation, { groupId }, () =>
       kind === 'elected'
         ? this.watchers.watchElected(groupId, callback)
         : this.watchers.watchMembers(kind, groupId, callback),
@@ -263,7 +269,7 @@ export abstract class Coordinator extends CoordinatorLifecycle {
 
   getLock(name: string): Lock {
     assertId(name, 'lock name');
-    return new Lock(name, this.lockHost);
+    return new Lock(name, this.lockParts);
   }
 
   joinPartitionedGroup(groupId: string, options: PartitionOptions = {}): Promise<Partitioner> {
@@ -273,7 +279,7 @@ export abstract class Coordinator extends CoordinatorLifecycle {
     if (!Number.isSafeInteger(partitions) || partitions < 1) {
       throw new TypeError(`partitions for group ${groupId} must be a positive integer, got ${String(partitions)}`);
     }
-    return this.operation('joinPartitionedGroup', { groupId }, async () => {
+    return this.operations.run('joinPartitionedGroup', { groupId }, async () => {
       await this.joinGroupCreate(groupId, { weight });
       try {
         const partitioner = await Partitioner.create(this, groupId, partitions);
@@ -294,4 +300,12 @@ export abstract class Coordinator extends CoordinatorLifecycle {
       await partitioner.stop();
     }
   }
+}
+
+/**
+ * The one line that turns a driver's `Backend` into the `Coordinator` a
+ * `registerDriver` factory returns (docs/drivers.md#writing-a-driver).
+ */
+export function coordinatorFor(backend: Backend, memberId: string, options: CoordinatorOptions = {}): Coordinator {
+  return new Coordinator(memberId, options, backend);
 }

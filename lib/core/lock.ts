@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Backend, HoldRef } from './backend.js';
 import { LockAcquireFailedError } from '../errors.js';
 import { type CountedGrant, isGrant, type LockWaiters } from './lock-waiters.js';
+import type { Operations } from './operations.js';
 import type { Session } from './session.js';
 import { MAX_TIMER_MS } from './timeout.js';
 
@@ -18,23 +19,22 @@ export interface AcquireOptions {
 }
 
 /**
- * What a lock needs from the coordinator that made it.
+ * The owners a lock works with, handed over by the coordinator that made it:
+ * the state of each lives in its owner, none is copied here.
  * @internal
  */
-export interface LockHost {
-  readonly memberId: string;
+export interface LockParts {
   readonly backend: Backend;
+  /** This member's holds (their leases and their loss). */
   readonly session: Session;
+  /** Who waits for a lock, and their grants. */
   readonly waiters: LockWaiters;
-  /** Aborted when the coordinator stops: every blocked acquire gives up with false. */
-  readonly stopSignal: AbortSignal;
-  /** False once the coordinator began to stop: a hold won after that is handed straight back. */
-  readonly accepting: boolean;
-  /** Run a public operation: refused unless started, counted in flight, backend errors translated. */
-  operation<T>(name: string, context: { lockName: string }, work: () => Promise<T>): Promise<T>;
-  /** Translate a backend error for `context` (no started check: for clean-up after an abort). */
-  backendCall<T>(name: string, context: { lockName: string }, work: () => Promise<T>): Promise<T>;
-  lockLost(lock: Lock): void;
+  /** The coordinator's state and its operation wrapper. */
+  readonly operations: Operations;
+  /** The current stop's signal (a new one each start): aborted when the coordinator stops. */
+  readonly stopSignal: () => AbortSignal;
+  /** Tell the coordinator's `events$` a hold was lost. */
+  readonly lockLost: (lock: Lock) => void;
 }
 
 /**
@@ -59,7 +59,7 @@ export class Lock {
   /** @internal Made by `Coordinator.getLock()`. */
   constructor(
     readonly name: string,
-    private readonly host: LockHost,
+    private readonly parts: LockParts,
   ) {}
 
   /** Whether this handle believes it holds the lock (no round trip; see `isStillOwner()`). */
@@ -86,7 +86,7 @@ export class Lock {
       holder: `${this.#handle}.${++this.#acquisitions}`,
       shared: Boolean(shared),
     };
-    return this.host.operation(`acquire lock ${this.name}`, this.context, () =>
+    return this.parts.operations.run(`acquire lock ${this.name}`, this.context, () =>
       this.#acquire(ref, Boolean(blocking) && boundedMs !== 0, boundedMs, signal),
     );
   }
@@ -98,13 +98,15 @@ export class Lock {
     try {
       const counted = wait ? await this.#wait(ref, timeoutMs, signal) : await this.#try(ref);
       if (counted === null) return false;
-      if (!this.host.accepting) {
-        await this.host.backendCall('release', this.context, () => this.host.backend.release(ref)).catch(() => false);
+      if (!this.parts.operations.accepting) {
+        await this.parts.operations
+          .call('release', this.context, () => this.parts.backend.release(ref))
+          .catch(() => false);
         return false;
       }
       this.fencingToken = counted.grant.fence;
       this.#hold = { ref, controller: new AbortController(), releasing: false };
-      this.host.session.holdStarted(ref, counted, (lost) => this.#end(lost));
+      this.parts.session.holdStarted(ref, counted, (lost) => this.#end(lost));
       return true;
     } finally {
       this.#acquiring = false;
@@ -115,10 +117,10 @@ export class Lock {
     const since = performance.now();
     let outcome: Awaited<ReturnType<Backend['acquire']>>;
     try {
-      outcome = await this.host.backend.acquire({ ...ref, wait: false });
+      outcome = await this.parts.backend.acquire({ ...ref, wait: false });
     } catch (error) {
       // Cut half way: the backend may have granted it. Believed by nobody, it is let go by the next beat.
-      this.host.session.abandon(ref);
+      this.parts.session.abandon(ref);
       throw error;
     }
     return isGrant(outcome) ? { grant: outcome, since } : null;
@@ -130,7 +132,8 @@ export class Lock {
    * (`AbortSignal.any` leaks on Node 20).
    */
   async #wait(ref: HoldRef, timeoutMs: number | undefined, signal?: AbortSignal): Promise<CountedGrant | null> {
-    const { session, waiters, backend, stopSignal } = this.host;
+    const { session, waiters, backend } = this.parts;
+    const stopSignal = this.parts.stopSignal();
     let settle!: (grant: CountedGrant | null) => void;
     const outcome = new Promise<CountedGrant | null>((resolve) => (settle = resolve));
     const giveUp = () => settle(null);
@@ -162,7 +165,7 @@ export class Lock {
 
   /** Leave the queue; a grant that raced the withdrawal is handed back (or at the next beat). */
   async #withdraw(ref: HoldRef): Promise<void> {
-    const { backend, session, waiters } = this.host;
+    const { backend, session, waiters } = this.parts;
     waiters.stop(ref.holder);
     try {
       const raced = await backend.withdraw(ref);
@@ -179,14 +182,14 @@ export class Lock {
     hold.releasing = true;
     let released: boolean;
     try {
-      released = await this.host.backendCall(`release lock ${this.name}`, this.context, () =>
-        this.host.backend.release(hold.ref),
+      released = await this.parts.operations.call(`release lock ${this.name}`, this.context, () =>
+        this.parts.backend.release(hold.ref),
       );
     } catch (error) {
       // The outcome is unknown: the backend may have released it and granted it to another. The hold
       // ends here at once (LockLost) and the next beat lets it go, in case it was not (docs/semantics.md).
       if (this.#hold === hold) {
-        this.host.session.abandon(hold.ref);
+        this.parts.session.abandon(hold.ref);
         this.#end(true);
       }
       throw error;
@@ -200,9 +203,9 @@ export class Lock {
   async heartbeat(): Promise<boolean> {
     const hold = this.#hold;
     if (!hold || hold.releasing) return false;
-    const { backend, session } = this.host;
+    const { backend, session } = this.parts;
     const since = performance.now();
-    const report = await this.host.backendCall(`heartbeat lock ${this.name}`, this.context, () =>
+    const report = await this.parts.operations.call(`heartbeat lock ${this.name}`, this.context, () =>
       backend.beat({
         groups: new Map(),
         holds: [hold.ref],
@@ -225,22 +228,22 @@ export class Lock {
   async isStillOwner(): Promise<boolean> {
     const hold = this.#hold;
     if (!hold || hold.releasing) return false;
-    if (!this.host.session.holdLive(hold.ref.holder)) {
-      this.host.session.loseHold(hold.ref.holder);
+    if (!this.parts.session.holdLive(hold.ref.holder)) {
+      this.parts.session.loseHold(hold.ref.holder);
       return false;
     }
-    const owner = await this.host.backendCall(`check lock ${this.name}`, this.context, () =>
-      this.host.backend.isHeld(hold.ref),
+    const owner = await this.parts.operations.call(`check lock ${this.name}`, this.context, () =>
+      this.parts.backend.isHeld(hold.ref),
     );
-    if (!owner && this.#hold === hold) this.host.session.loseHold(hold.ref.holder);
+    if (!owner && this.#hold === hold) this.parts.session.loseHold(hold.ref.holder);
     return owner;
   }
 
   /** Forcibly release whoever holds the lock; true if someone did. */
   break(): Promise<boolean> {
-    return this.host.operation(`break lock ${this.name}`, this.context, async () => {
-      const broken = await this.host.backend.breakLock(this.name);
-      if (broken && this.#hold) this.host.session.loseHold(this.#hold.ref.holder);
+    return this.parts.operations.run(`break lock ${this.name}`, this.context, async () => {
+      const broken = await this.parts.backend.breakLock(this.name);
+      if (broken && this.#hold) this.parts.session.loseHold(this.#hold.ref.holder);
       return broken;
     });
   }
@@ -264,9 +267,9 @@ export class Lock {
     const hold = this.#hold;
     if (!hold) return;
     this.#hold = null;
-    this.host.session.holdEnded(hold.ref.holder);
+    this.parts.session.holdEnded(hold.ref.holder);
     if (lost) {
-      this.host.lockLost(this);
+      this.parts.lockLost(this);
       hold.controller.abort(new Error(`Lock ${this.name} was lost`));
     }
   }

@@ -1,25 +1,25 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import type { Backend } from './backend.js';
-import type { CallContext } from './backend-errors.js';
 import { CoordinationError, GroupNotCreatedError } from '../errors.js';
 import { type CoordinationEvent, LeaderElected, MemberJoinedGroup, MemberLeftGroup } from './events.js';
+import type { Operations } from './operations.js';
 import type { Session } from './session.js';
 import { withTimeout } from './timeout.js';
 import { WatchRegistry, type WatchKind } from './watch-registry.js';
 
-/** What the watcher runs need from their coordinator. */
-export interface WatcherHost {
+/** The owners the watcher runs work with, handed over by their coordinator. */
+export interface WatcherParts {
   readonly memberId: string;
   readonly backend: Backend;
+  /** Groups joined and leaderships held. */
   readonly session: Session;
-  readonly accepting: boolean;
-  operation<T>(name: string, context: CallContext, work: () => Promise<T>): Promise<T>;
-  /** A backend error as the caller should see it (`CoordinatorConnectionError`…). */
-  translate(error: unknown, operation: string, context: CallContext): unknown;
-  emit(event: CoordinationEvent): void;
+  /** The coordinator's state and its operation wrapper. */
+  readonly operations: Operations;
+  /** Deliver an event on the coordinator's `events$`. */
+  readonly emit: (event: CoordinationEvent) => void;
   /** This member is missing from a group it joined: find out why (a beat) now. */
-  reconcileMembership(): Promise<void>;
+  readonly reconcileMembership: () => Promise<void>;
 }
 
 interface Delivery {
@@ -51,7 +51,7 @@ export class WatcherRuns {
   /** Set while user callbacks run: a run started from one would wait on itself. */
   private readonly insideCallback = new AsyncLocalStorage<{ active: boolean }>();
 
-  constructor(private readonly host: WatcherHost) {}
+  constructor(private readonly parts: WatcherParts) {}
 
   /** Whether the caller runs inside one of this coordinator's watcher callbacks. */
   get inCallback(): boolean {
@@ -87,17 +87,17 @@ export class WatcherRuns {
 
   async unwatch(kind: WatchKind, groupId: string, callback: Function): Promise<void> {
     this.registry.remove(kind, groupId, callback);
-    if (!this.registry.isWatched(groupId)) await this.host.backend.watch(this.registry.watchedGroups());
+    if (!this.registry.isWatched(groupId)) await this.parts.backend.watch(this.registry.watchedGroups());
   }
 
   private async add(kind: WatchKind, groupId: string, callback: Function): Promise<void> {
     const fresh = !this.registry.isWatched(groupId);
     this.registry.add(kind, groupId, callback);
-    if (fresh) await this.host.backend.watch(this.registry.watchedGroups());
+    if (fresh) await this.parts.backend.watch(this.registry.watchedGroups());
   }
 
   private async readOne(groupId: string): Promise<Set<string>> {
-    const members = (await this.host.backend.getMembers([groupId])).get(groupId);
+    const members = (await this.parts.backend.getMembers([groupId])).get(groupId);
     if (!members) throw new GroupNotCreatedError(groupId);
     return members;
   }
@@ -116,13 +116,15 @@ export class WatcherRuns {
     if (this.inCallback) {
       return Promise.reject(
         new CoordinationError(
-          `${operation}() was called from inside a watcher callback of member ${this.host.memberId}; ` +
+          `${operation}() was called from inside a watcher callback of member ${this.parts.memberId}; ` +
             'it would wait for itself. Call it from outside the callback (e.g. on a timer).',
         ),
       );
     }
     // Only the backend phase counts as in flight: stop() waits for it, never for user callbacks.
-    const observed = this.host.operation(operation, {}, () => this.serially(() => this.observe(operation, members)));
+    const observed = this.parts.operations.run(operation, {}, () =>
+      this.serially(() => this.observe(operation, members)),
+    );
     // Handled through `delivered`; until the earlier deliveries finish, this keeps a refusal from being "unhandled".
     observed.catch(() => undefined);
     const delivered = this.deliveryQueue.then(() => observed).then((found) => this.deliver(found));
@@ -145,20 +147,20 @@ export class WatcherRuns {
         await this.observeMembers(observed.deliveries);
       } catch (error) {
         const about = groups.length === 1 ? { groupId: groups[0] } : {};
-        observed.failures.push(this.host.translate(error, `${operation} (reading members)`, about));
+        observed.failures.push(this.parts.operations.translate(error, `${operation} (reading members)`, about));
       }
     }
     try {
       await this.elect(observed.deliveries);
     } catch (error) {
-      observed.failures.push(this.host.translate(error, `${operation} (election)`, {}));
+      observed.failures.push(this.parts.operations.translate(error, `${operation} (election)`, {}));
     }
     return observed;
   }
 
   private async observeMembers(deliveries: Delivery[]): Promise<void> {
     const watched = this.registry.memberWatchedGroups();
-    const pushes = this.host.backend.membershipPushes;
+    const pushes = this.parts.backend.membershipPushes;
     const now = performance.now();
     const full = !pushes || now - this.lastFullRead >= pushes.fallbackMs;
     const groups = full ? watched : watched.filter((groupId) => this.changed.has(groupId));
@@ -166,7 +168,7 @@ export class WatcherRuns {
     for (const groupId of groups) this.changed.delete(groupId);
     let read: Map<string, Set<string> | null>;
     try {
-      read = await this.host.backend.getMembers(groups);
+      read = await this.parts.backend.getMembers(groups);
     } catch (error) {
       for (const groupId of groups) this.changed.add(groupId); // read them again next run
       throw error;
@@ -177,7 +179,7 @@ export class WatcherRuns {
       if (!this.registry.isWatchingMembers(groupId)) continue; // unwatched meanwhile
       // A deleted group reads as empty: its members are reported as left.
       const current = read.get(groupId) ?? new Set<string>();
-      if (this.host.session.groups.has(groupId) && !current.has(this.host.memberId)) missing = true;
+      if (this.parts.session.groups.has(groupId) && !current.has(this.parts.memberId)) missing = true;
       const { joined, left } = this.registry.diff(groupId, current);
       this.registry.setBaseline(groupId, current);
       for (const memberId of joined) {
@@ -187,14 +189,14 @@ export class WatcherRuns {
         deliveries.push({ kind: 'leave', groupId, event: new MemberLeftGroup(groupId, memberId) });
       }
     }
-    if (missing) await this.host.reconcileMembership();
+    if (missing) await this.parts.reconcileMembership();
   }
 
   /** Try to win, or keep, every group we run for, in one backend call. */
   private async elect(deliveries: Delivery[]): Promise<void> {
     const candidacies = this.registry.electionGroups();
     if (candidacies.length === 0) return;
-    const { backend, session } = this.host;
+    const { backend, session } = this.parts;
     const since = performance.now();
     let led: Set<string>;
     try {
@@ -210,7 +212,7 @@ export class WatcherRuns {
         if (wasLeading) session.loseLeadership(groupId);
         continue;
       }
-      if (!this.host.accepting) {
+      if (!this.parts.operations.accepting) {
         // stop() began while we were winning: give it straight back.
         await backend.standDown(groupId).catch(() => false);
         continue;
@@ -220,7 +222,7 @@ export class WatcherRuns {
         deliveries.push({
           kind: 'elected',
           groupId,
-          event: new LeaderElected(groupId, this.host.memberId),
+          event: new LeaderElected(groupId, this.parts.memberId),
         });
       }
     }
@@ -234,7 +236,7 @@ export class WatcherRuns {
     try {
       await this.insideCallback.run(context, async () => {
         for (const { kind, groupId, event } of observed.deliveries) {
-          this.host.emit(event);
+          this.parts.emit(event);
           try {
             results.push(...(await this.registry.run(kind, groupId, event)));
           } catch (error) {

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { memoryTimeouts } from '../../lib/drivers/memory/memory-coordinator.js';
+import { memoryTimeouts } from '../../lib/drivers/memory/memory-options.js';
 import { postgresSettings } from '../../lib/drivers/postgres/postgres-options.js';
 import { redisSettings } from '../../lib/drivers/redis/redis-options.js';
 import { CoordinationError, type CoordinatorOptions, getCoordinator } from '../../lib/index.js';

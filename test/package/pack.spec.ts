@@ -131,6 +131,28 @@ describe('npm pack', () => {
     expect(JSON.parse(out)).toEqual({ held: true, refused: false, beat: 2500, token: '1' });
   });
 
+  it("'nestjs-coordination/driver' turns a Backend into a Coordinator in one line (coordinatorFor)", () => {
+    // A driver is a Backend and nothing else (docs/drivers.md#writing-a-driver).
+    const script = `
+      import { coordinatorFor, Coordinator, MemoryDriver, MemoryStore, registerDriver, getCoordinator }
+        from 'nestjs-coordination/driver';
+      const store = new MemoryStore();
+      registerDriver('plainpart', (url, memberId, options) =>
+        coordinatorFor(new MemoryDriver(store, memberId, { membershipTimeoutMs: 5000, lockTimeoutMs: 5000 }), memberId, options));
+      const c = getCoordinator('plainpart://x', 'a');
+      await c.start();
+      const held = await c.getLock('l').acquire({ blocking: false });
+      await c.stop();
+      console.log(JSON.stringify({ plain: Object.getPrototypeOf(c) === Coordinator.prototype, held, characteristics: [...c.characteristics].length }));
+    `;
+    const out = execFileSync('node', ['--input-type=module', '-e', script], {
+      cwd: worker,
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(JSON.parse(out)).toEqual({ plain: true, held: true, characteristics: 3 });
+  });
+
   it('the main entry needs the Nest peers, and says so when they are missing', () => {
     const result = spawnSync('node', ['--input-type=module', '-e', "await import('nestjs-coordination')"], {
       cwd: worker,

@@ -14,7 +14,7 @@
 import { memoryDriver } from '../../lib/drivers/memory/index.js';
 import { PostgresDriver, postgresSettings } from '../../lib/drivers/postgres/index.js';
 import { RedisDriver, redisSettings } from '../../lib/drivers/redis/index.js';
-import { Characteristic, Coordinator, type CoordinatorOptions, registerDriver } from '../../lib/index.js';
+import { Coordinator, type CoordinatorOptions, registerDriver } from '../../lib/index.js';
 import {
   type DriverUnderTest,
   drivers,
@@ -29,24 +29,14 @@ import { FaultyBackend } from './faulty-backend.js';
 
 export const FAILING_SCHEME = 'failing';
 
-const MEMORY_CHARACTERISTICS = [
-  Characteristic.DistributedAcrossThreads,
-  Characteristic.Linearizable,
-  Characteristic.SameViewAcrossClients,
-];
-
-/** A real driver behind a `FaultyBackend`; `faults` is the test's handle on it. */
+/** A real driver behind a `FaultyBackend` (its characteristics are the real driver's); `faults` is the test's handle on it. */
 export class FailingCoordinator extends Coordinator {
-  readonly characteristics: ReadonlySet<Characteristic>;
-
   constructor(
     readonly faults: FaultyBackend,
     memberId: string,
     options: CoordinatorOptions,
-    characteristics: Iterable<Characteristic> = MEMORY_CHARACTERISTICS,
   ) {
     super(memberId, options, faults.backend);
-    this.characteristics = new Set(characteristics);
   }
 
   hang(call: string): void {
@@ -85,14 +75,14 @@ registerDriver(FAILING_SCHEME, (url, memberId, options) => {
 registerDriver(`${FAILING_SCHEME}+redis`, (url, memberId, options) => {
   const redisUrl = new URL(url.href.replace(/^[^:]+:/, 'redis:'));
   const faults = new FaultyBackend(new RedisDriver(redisSettings(redisUrl, options), memberId));
-  return new FailingCoordinator(faults, memberId, options, redisDriver.characteristics);
+  return new FailingCoordinator(faults, memberId, options);
 });
 
 /** `failing+postgres://…` is `postgresql://…` behind a `FaultyBackend`: the same faults on the real PostgreSQL. */
 registerDriver(`${FAILING_SCHEME}+postgres`, (url, memberId, options) => {
   const postgresUrl = new URL(url.href.replace(/^[^:]+:/, 'postgresql:'));
   const faults = new FaultyBackend(new PostgresDriver(postgresSettings(postgresUrl, options), memberId));
-  return new FailingCoordinator(faults, memberId, options, postgresDriver.characteristics);
+  return new FailingCoordinator(faults, memberId, options);
 });
 
 /** A fresh `failing://` backend (a memory:// one underneath), with query options. */

@@ -1,2 +1,2 @@
-export { MemoryCoordinator, memoryDriver } from './memory-coordinator.js';
+export { memoryDriver, memoryTimeouts } from './memory-options.js';
 export { MemoryDriver } from './memory-driver.js';

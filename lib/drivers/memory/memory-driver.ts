@@ -11,6 +11,7 @@ import type {
   WaiterState,
   Waiting,
 } from '../../core/backend.js';
+import { Characteristic } from '../../core/characteristic.js';
 import type { StoredMember } from '../../core/coordinator-options.js';
 import type { MemoryStore } from './memory-store.js';
 
@@ -25,6 +26,12 @@ export interface MemoryTimeouts {
  * driver sends one round trip.
  */
 export class MemoryDriver implements Backend {
+  /** One process, one store: every client sees the same linearizable view (docs/drivers.md). */
+  readonly characteristics = [
+    Characteristic.DistributedAcrossThreads,
+    Characteristic.Linearizable,
+    Characteristic.SameViewAcrossClients,
+  ];
   readonly leaseMs: number;
   readonly beatIntervalMs: number;
   /** Grants are pushed as they happen; a look each second only covers a push a test swallowed. */

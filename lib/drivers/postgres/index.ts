@@ -1,4 +1,3 @@
 export { LockKeys, toozPair } from './lock-keys.js';
-export { PostgresCoordinator } from './postgres-coordinator.js';
 export { PostgresDriver, WAITER_POLL_MS } from './postgres-driver.js';
 export { type PostgresLockKeyStyle, type PostgresSettings, postgresSettings } from './postgres-options.js';

@@ -11,9 +11,10 @@ import type {
   WaiterState,
   Waiting,
 } from '../../core/backend.js';
+import { Characteristic } from '../../core/characteristic.js';
 import { LockKeys, newSessionKey } from './lock-keys.js';
 import { PostgresDeathWatch } from './postgres-death-watch.js';
-import { PostgresGroupOperations } from './postgres-group-operations.js';
+import * as groups from './postgres-group-operations.js';
 import {
   ensureSchema,
   isConnectionError,
@@ -23,6 +24,7 @@ import {
   refuseTransactionPooler,
 } from './postgres-connection.js';
 import type { PostgresSettings } from './postgres-options.js';
+import { PostgresStatements } from './postgres-statements.js';
 import { SchemaNames } from './schema-names.js';
 import {
   acquireStatement,
@@ -31,7 +33,6 @@ import {
   closeSessionStatement,
   collectGarbageStatement,
   isHeldStatement,
-  letGoLeaderStatement,
   pingStatement,
   releaseStatement,
   settleStatement,
@@ -63,7 +64,14 @@ export const WAITER_POLL_MS = 500;
  * and are woken by NOTIFY on their session's channel. Each port call is one
  * round trip (one statement or one function call).
  */
-export class PostgresDriver extends PostgresGroupOperations implements Backend {
+export class PostgresDriver implements Backend {
+  /** Session-level advisory locks: a process that dies lets go of everything at once (docs/postgresql.md). */
+  readonly characteristics = [
+    Characteristic.DistributedAcrossThreads,
+    Characteristic.DistributedAcrossProcesses,
+    Characteristic.DistributedAcrossHosts,
+    Characteristic.NonTimeoutBased,
+  ];
   /**
    * How long a hold or leadership is believed without a successful beat:
    * the beat interval plus the statement timeout, counted by the core from
@@ -76,8 +84,10 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
   readonly membershipPushes: { fallbackMs: number };
   /** Read by the core at each recheck (a test may lengthen it). */
   waiterRecheckMs = WAITER_POLL_MS;
-  protected readonly names: SchemaNames;
-  protected readonly keys: LockKeys;
+  private readonly names: SchemaNames;
+  private readonly keys: LockKeys;
+  /** The session's connection, key and event sink, and the statements sent on it in order. */
+  private readonly db: PostgresStatements;
   private closing = false;
   /** Set by a reconnect: the next beat reports `lapsed`, so groups lost meanwhile are rejoined. */
   private reconnected = false;
@@ -89,22 +99,22 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
 
   constructor(
     private readonly settings: PostgresSettings,
-    protected readonly memberId: string,
+    private readonly memberId: string,
   ) {
-    super();
     this.beatIntervalMs = Math.min(settings.membershipTimeoutMs, settings.lockTimeoutMs) / 2;
     this.commandTimeoutMs = settings.commandTimeoutMs;
     this.leaseMs = this.beatIntervalMs + settings.commandTimeoutMs;
     this.secrets = settings.password ? [settings.password] : [];
     this.names = new SchemaNames(settings.schema, settings.tablePrefix);
     this.keys = new LockKeys(settings.namespace, settings.lockKeyStyle);
+    this.db = new PostgresStatements(this.names, this.keys, memberId);
     this.membershipPushes = { fallbackMs: Math.min(1_000, this.beatIntervalMs) };
-    this.deathWatch = new PostgresDeathWatch(settings, () => this.events?.mayBeGranted());
+    this.deathWatch = new PostgresDeathWatch(settings, () => this.db.events?.mayBeGranted());
   }
 
   /** This session's advisory key (tests look it up in pg_locks). */
   get session(): bigint {
-    return this.sessionKey;
+    return this.db.sessionKey;
   }
 
   // ---- Session -------------------------------------------------------------------
@@ -112,16 +122,15 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
   async connect(events: BackendEvents): Promise<void> {
     this.closing = false;
     this.reconnected = false;
-    this.leading.clear();
     this.watched.clear();
-    this.sessionKey = newSessionKey();
+    this.db.sessionKey = newSessionKey();
     this.lastGc = Date.now();
-    this.events = events;
+    this.db.events = events;
     this.deathWatch.reopen();
     try {
       await this.open(false);
     } catch (error) {
-      this.events = undefined;
+      this.db.events = undefined;
       throw error;
     }
   }
@@ -134,13 +143,13 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
       await ensureSchema(client, this.names);
       // A first connection collects before writing its row, so rows a dead process of this member id left go.
       if (!reopen) await this.collectGarbage(client);
-      this.sessionKey = await openSession(client, this.names, {
-        sessionKey: this.sessionKey,
+      this.db.sessionKey = await openSession(client, this.names, {
+        sessionKey: this.db.sessionKey,
         memberId: this.memberId,
         timeoutMs: this.settings.membershipTimeoutMs,
         reopen,
       });
-      await client.query(`LISTEN "${SchemaNames.sessionChannel(this.sessionKey)}"`);
+      await client.query(`LISTEN "${SchemaNames.sessionChannel(this.db.sessionKey)}"`);
       this.listeningEvents = this.watched.size > 0;
       if (this.listeningEvents) await client.query(`LISTEN "${this.names.eventsChannel}"`);
       if (reopen) await this.collectGarbage(client);
@@ -150,21 +159,20 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
     }
     client.on('notification', (message) => this.onNotification(message));
     client.on('end', () => this.connectionEnded(client));
-    this.client = client;
+    this.db.client = client;
   }
 
   /** Its own statement, which may fail alone: liveness never waits for it. */
   private async collectGarbage(client: Client): Promise<void> {
     this.lastGc = Date.now();
-    await client.query(this.statement(collectGarbageStatement, [])).catch(() => undefined);
+    await client.query(this.db.statement(collectGarbageStatement, [])).catch(() => undefined);
   }
 
   private connectionEnded(client: Client): void {
-    if (client !== this.client) return;
-    this.client = undefined;
+    if (client !== this.db.client) return;
+    this.db.client = undefined;
     if (this.closing) return;
-    this.leading.clear();
-    this.events?.connectionLost();
+    this.db.events?.connectionLost();
     void this.reconnect();
   }
 
@@ -179,13 +187,13 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
         continue;
       }
       if (this.closing) {
-        const client = this.client;
-        this.client = undefined;
+        const client = this.db.client;
+        this.db.client = undefined;
         await client?.end().catch(() => undefined);
         return;
       }
       this.reconnected = true;
-      this.events?.connectionRestored();
+      this.db.events?.connectionRestored();
       return;
     }
   }
@@ -193,20 +201,23 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
   async disconnect(snapshot: SessionSnapshot): Promise<void> {
     this.closing = true;
     this.deathWatch.close();
-    this.leading.clear();
-    const client = this.client;
+    const client = this.db.client;
     try {
-      await this.query(closeSessionStatement, [text(this.sessionKey), this.memberId, null]);
-      await this.query(closeSessionStatement, [text(this.sessionKey), this.memberId, [...snapshot.groups.keys()]]);
+      await this.db.query(closeSessionStatement, [text(this.db.sessionKey), this.memberId, null]);
+      await this.db.query(closeSessionStatement, [
+        text(this.db.sessionKey),
+        this.memberId,
+        [...snapshot.groups.keys()],
+      ]);
     } finally {
-      this.client = undefined;
-      this.events = undefined;
+      this.db.client = undefined;
+      this.db.events = undefined;
       await client?.end().catch(() => undefined);
     }
   }
 
   async ping(): Promise<void> {
-    await this.query(pingStatement, []);
+    await this.db.query(pingStatement, []);
   }
 
   async beat(request: BeatRequest): Promise<BeatReport> {
@@ -217,10 +228,10 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
       ...request.abandonedHolds.map((ref) => this.keys.lock(ref.name)),
     ];
     const leaderKeys = [...request.leaderships, ...request.abandonedLeaderships].map((g) => this.keys.leader(g));
-    const answer = await this.ask(
+    const answer = await this.db.ask(
       beatStatement,
       [
-        text(this.sessionKey),
+        text(this.db.sessionKey),
         this.memberId,
         this.settings.membershipTimeoutMs,
         request.liveness,
@@ -240,14 +251,13 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
     );
     if (request.liveness && Date.now() - this.lastGc >= GC_INTERVAL_MS) {
       this.lastGc = Date.now(); // set before: a collection that fails is not retried at every beat
-      void this.query(collectGarbageStatement, []).catch(() => undefined);
+      void this.db.query(collectGarbageStatement, []).catch(() => undefined);
     }
     let reconnected = false;
     if (request.liveness) {
       reconnected = this.reconnected;
       this.reconnected = false;
     }
-    for (const groupId of answer.lostLeaderships) this.leading.delete(groupId);
     const waiters = new Map<string, WaiterState>();
     for (const { holder } of request.waiters) {
       const fence = answer.granted.get(holder);
@@ -267,20 +277,20 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
     this.watched = new Map([...groupIds].map((groupId) => [SchemaNames.groupTag(groupId), groupId]));
     const listen = groupIds.size > 0;
     if (listen === this.listeningEvents) return;
-    const client = this.connected();
+    const client = this.db.connected();
     await client.query(`${listen ? 'LISTEN' : 'UNLISTEN'} "${this.names.eventsChannel}"`);
     this.listeningEvents = listen;
   }
 
   private onNotification({ channel, payload = '' }: Notification): void {
-    const events = this.events;
+    const events = this.db.events;
     if (!events) return;
     if (channel === this.names.eventsChannel) {
       const groupId = this.watched.get(payload.slice(1));
       if (groupId === undefined) return;
       if (payload[0] === 'l') events.leaderGone(groupId);
       else events.membersChanged(groupId);
-      if (payload[0] === 'd' && this.leading.delete(groupId)) void this.leadershipDeleted(groupId);
+      if (payload[0] === 'd') void groups.letGoDeletedLeadership(this.db, groupId);
       return;
     }
     if (payload[0] === 'w') events.mayBeGranted([payload.slice(1)]);
@@ -290,30 +300,37 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
     }
   }
 
-  /** Another member deleted a group we led: let go of its leadership key, then tell the core. */
-  private async leadershipDeleted(groupId: string): Promise<void> {
-    this.events?.leadershipLost(groupId);
-    const key = this.keys.leader(groupId);
-    await this.query(letGoLeaderStatement, [text(this.sessionKey), groupId, text(key)], { keys: [key] }).catch(
-      () => undefined,
-    ); // the next election or beat lets go
-  }
-
   /** Another session broke our hold: only we can unlock our advisory lock, and the breaker waits for it. */
   private async broken(holder: string, key: bigint, shared: boolean): Promise<void> {
-    this.events?.holdLost(holder);
-    await this.query(settleStatement, [text(this.sessionKey), text(key), shared], { keys: [key] }).catch(
-      () => undefined,
-    );
+    this.db.events?.holdLost(holder);
+    await this.db
+      .query(settleStatement, [text(this.db.sessionKey), text(key), shared], { keys: [key] })
+      .catch(() => undefined);
   }
+
+  // ---- Groups, members and leadership (lib/drivers/postgres/postgres-group-operations.ts) --
+
+  readonly createGroup = (groupId: string) => groups.createGroup(this.db, groupId);
+  readonly getGroups = () => groups.getGroups(this.db);
+  readonly joinGroup = (groupId: string, capabilities: Uint8Array) => groups.joinGroup(this.db, groupId, capabilities);
+  readonly leaveGroup = (groupId: string) => groups.leaveGroup(this.db, groupId);
+  readonly deleteGroup = (groupId: string) => groups.deleteGroup(this.db, groupId);
+  readonly getMembers = (groupIds: readonly string[]) => groups.getMembers(this.db, groupIds);
+  readonly getMembersWithCapabilities = (groupId: string) => groups.getMembersWithCapabilities(this.db, groupId);
+  readonly getMember = (groupId: string, memberId: string) => groups.getMember(this.db, groupId, memberId);
+  readonly updateCapabilities = (groupId: string, capabilities: Uint8Array) =>
+    groups.updateCapabilities(this.db, groupId, capabilities);
+  readonly getLeader = (groupId: string) => groups.getLeader(this.db, groupId);
+  readonly elect = (groupIds: readonly string[]) => groups.elect(this.db, groupIds);
+  readonly standDown = (groupId: string) => groups.standDown(this.db, groupId);
 
   // ---- Locks ---------------------------------------------------------------------------
 
   async acquire(request: LockRequest): Promise<Grant | Waiting | null> {
     const key = this.keys.lock(request.name);
-    const answer = await this.ask(
+    const answer = await this.db.ask(
       acquireStatement,
-      [text(this.sessionKey), request.holder, text(key), request.name, request.shared, request.wait],
+      [text(this.db.sessionKey), request.holder, text(key), request.name, request.shared, request.wait],
       { keys: [key] },
     );
     if (answer.kind === 'granted') return this.grant(answer.fence);
@@ -325,9 +342,9 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
   /** Every look in one round trip; a waiter at the head names the session to watch for its death. */
   async look(waiters: readonly HoldRef[]): Promise<Map<string, WaiterState>> {
     const keys = waiters.map((ref) => this.keys.lock(ref.name));
-    const answers = await this.ask(
+    const answers = await this.db.ask(
       tryGrantsStatement,
-      [text(this.sessionKey), waiters.map((ref) => ref.holder), keys.map(text)],
+      [text(this.db.sessionKey), waiters.map((ref) => ref.holder), keys.map(text)],
       { keys },
     );
     const states = new Map<string, WaiterState>();
@@ -348,27 +365,27 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
   }
 
   async withdraw(ref: HoldRef): Promise<Grant | null> {
-    const fence = await this.ask(withdrawStatement, [text(this.sessionKey), ref.holder]);
+    const fence = await this.db.ask(withdrawStatement, [text(this.db.sessionKey), ref.holder]);
     return fence === null ? null : this.grant(fence);
   }
 
   release(ref: HoldRef): Promise<boolean> {
     // Failed, the hold is not believed either: the repair lets it go.
-    return this.ask(releaseStatement, [text(this.sessionKey), ref.holder], {
+    return this.db.ask(releaseStatement, [text(this.db.sessionKey), ref.holder], {
       keys: [this.keys.lock(ref.name)],
       holders: [ref.holder],
     });
   }
 
   isHeld(ref: HoldRef): Promise<boolean> {
-    return this.ask(isHeldStatement, [text(this.sessionKey), ref.holder, ref.shared]);
+    return this.db.ask(isHeldStatement, [text(this.db.sessionKey), ref.holder, ref.shared]);
   }
 
   async breakLock(name: string): Promise<boolean> {
     const key = this.keys.lock(name);
-    const answer = await this.ask(breakLockStatement, [text(this.sessionKey), text(key)], { keys: [key] });
-    for (const holder of answer.own) this.events?.holdLost(holder);
-    if (answer.others.length > 0) await this.query(waitReleasedStatement, [text(key), answer.others, BREAK_WAIT_MS]);
+    const answer = await this.db.ask(breakLockStatement, [text(this.db.sessionKey), text(key)], { keys: [key] });
+    for (const holder of answer.own) this.db.events?.holdLost(holder);
+    if (answer.others.length > 0) await this.db.query(waitReleasedStatement, [text(key), answer.others, BREAK_WAIT_MS]);
     return answer.wasHeld;
   }
 
@@ -377,11 +394,6 @@ export class PostgresDriver extends PostgresGroupOperations implements Backend {
     return { fence, leaseMs: this.leaseMs };
   }
 
-  isConnectionError(error: unknown): boolean {
-    return isConnectionError(error);
-  }
-
-  isTimeoutError(error: unknown): boolean {
-    return isTimeoutError(error);
-  }
+  readonly isConnectionError = isConnectionError;
+  readonly isTimeoutError = isTimeoutError;
 }

@@ -27,37 +27,40 @@ export interface Touched {
  * The session's one connection and the statements sent on it, one at a
  * time and in order, so that the repair after a failed statement runs
  * before anything else does (docs/postgresql.md#when-a-statement-fails-half-way).
+ * `PostgresDriver` owns one and sets the session's key, connection and event
+ * sink here as they change; the group functions run their statements on it.
  */
-export abstract class PostgresStatements {
-  protected abstract readonly keys: LockKeys;
-  protected abstract readonly memberId: string;
-  protected abstract readonly names: SchemaNames;
-  protected sessionKey = 0n;
-  protected client: Client | undefined;
-  protected events: BackendEvents | undefined;
-  /** Groups this session led at the last election (to let go of a group another member deleted). */
-  protected readonly leading = new Set<string>();
+export class PostgresStatements {
+  sessionKey = 0n;
+  client: Client | undefined;
+  events: BackendEvents | undefined;
+  constructor(
+    readonly names: SchemaNames,
+    readonly keys: LockKeys,
+    readonly memberId: string,
+  ) {}
+
   /** The last statement sent: the next one waits for it (and for its repair). */
   private tail: Promise<unknown> = Promise.resolve();
 
-  protected statement(statement: SqlStatement, values: unknown[]) {
+  statement(statement: SqlStatement, values: unknown[]) {
     return { name: statement.name, text: statement.text(this.names), values };
   }
 
-  protected connected(): Client {
+  connected(): Client {
     if (!this.client) throw new PostgresConnectionDown('The PostgreSQL session is not connected');
     return this.client;
   }
 
   /** Run one statement after those before it; `touched` when it takes or lets go of advisory locks. */
-  protected query<R>(statement: SqlStatement, values: unknown[], touched?: Touched): Promise<R[]> {
+  query<R>(statement: SqlStatement, values: unknown[], touched?: Touched): Promise<R[]> {
     const run = this.tail.then(() => this.send<R>(statement, values, touched));
     this.tail = run.catch(() => undefined);
     return run;
   }
 
   /** `query()`, its rows decoded by the statement's own decoder. */
-  protected async ask<A>(statement: DecodedStatement<A>, values: unknown[], touched?: Touched): Promise<A> {
+  async ask<A>(statement: DecodedStatement<A>, values: unknown[], touched?: Touched): Promise<A> {
     return statement.decode(await this.query<Record<string, unknown>>(statement, values, touched));
   }
 
@@ -86,7 +89,7 @@ export abstract class PostgresStatements {
   private async repair(client: Client, touched: Touched): Promise<void> {
     const events = this.events;
     for (const holder of touched.holders ?? []) events?.holdLost(holder);
-    for (const groupId of touched.groups ?? []) this.endLeadership(groupId);
+    for (const groupId of touched.groups ?? []) events?.leadershipLost(groupId);
     const values = [
       text(this.sessionKey),
       touched.keys.map(text),
@@ -101,7 +104,7 @@ export abstract class PostgresStatements {
           this.statement(repairStatement, values),
         );
         for (const holder of rows[0]!.lost_holds) events?.holdLost(holder);
-        for (const groupId of rows[0]!.lost_leaderships) this.endLeadership(groupId);
+        for (const groupId of rows[0]!.lost_leaderships) events?.leadershipLost(groupId);
         return;
       } catch (error) {
         if (isConnectionError(error) || (error instanceof Error && error.message === 'Query read timeout')) break;
@@ -110,13 +113,8 @@ export abstract class PostgresStatements {
     this.dropConnection(client);
   }
 
-  private endLeadership(groupId: string): void {
-    this.leading.delete(groupId);
-    this.events?.leadershipLost(groupId);
-  }
-
   /** Destroy the socket: 'end' follows, and with it connectionLost and the reconnect. */
-  protected dropConnection(client: Client): void {
+  dropConnection(client: Client): void {
     (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
   }
 }

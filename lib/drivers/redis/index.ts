@@ -1,3 +1,2 @@
-export { RedisCoordinator } from './redis-coordinator.js';
 export { RedisDriver } from './redis-driver.js';
 export { type RedisLockKeyStyle, redisSettings } from './redis-options.js';

@@ -12,6 +12,7 @@ import type {
   WaiterState,
   Waiting,
 } from '../../core/backend.js';
+import { Characteristic } from '../../core/characteristic.js';
 import { CoordinationError } from '../../errors.js';
 import {
   isConnectionError,
@@ -20,7 +21,8 @@ import {
   ReplicasBehind,
   SessionUnsubscribed,
 } from './redis-connection.js';
-import { RedisGroupOperations } from './redis-group-operations.js';
+import * as groups from './redis-group-operations.js';
+import { type RedisGroupContext, standDownIn } from './redis-group-operations.js';
 import { RedisKeys } from './redis-keys.js';
 import * as locks from './redis-locks.js';
 import { DEAD_HOLDER_CHECK_MS, flag, type RedisLockContext } from './redis-locks.js';
@@ -50,19 +52,25 @@ const RESERVED_MEMBER = '__created__';
  * pipeline for a beat however much is held. A second connection subscribes
  * to this session's channel (grants) and to the watched groups' channels.
  */
-export class RedisDriver extends RedisGroupOperations implements Backend {
+export class RedisDriver implements Backend {
+  readonly characteristics = [
+    Characteristic.DistributedAcrossThreads,
+    Characteristic.DistributedAcrossProcesses,
+    Characteristic.DistributedAcrossHosts,
+    Characteristic.Causal,
+  ];
   readonly leaseMs: number;
   readonly beatIntervalMs: number;
   readonly commandTimeoutMs: number;
   readonly secrets: readonly string[];
   readonly membershipPushes: { fallbackMs: number };
   readonly waiterRecheckMs: number;
-  protected readonly keys: RedisKeys;
+  private readonly keys: RedisKeys;
   private client: Redis | undefined;
   private subscriber: Redis | undefined;
   private events: BackendEvents | undefined;
   private sessionId = '';
-  protected token = '';
+  private token = '';
   /** Watched group → its events channel. */
   private readonly watched = new Map<string, string>();
   private replicas = 0;
@@ -73,10 +81,9 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
   });
 
   constructor(
-    protected readonly settings: RedisSettings,
-    protected readonly memberId: string,
+    private readonly settings: RedisSettings,
+    private readonly memberId: string,
   ) {
-    super();
     this.leaseMs = settings.lockTimeoutMs;
     this.beatIntervalMs = Math.min(settings.membershipTimeoutMs, settings.lockTimeoutMs) / 2;
     this.commandTimeoutMs = settings.commandTimeoutMs;
@@ -90,15 +97,17 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
     this.waiterRecheckMs = Math.min(DEAD_HOLDER_CHECK_MS, this.beatIntervalMs);
   }
 
-  /** What a lock call needs, as it is now. */
-  private get lockContext(): RedisLockContext {
+  /** What a group or lock call needs, as the session is now (a fresh value per call). */
+  private context(): RedisLockContext & RedisGroupContext {
     return {
       keys: this.keys,
+      memberId: this.memberId,
+      token: this.token,
       leaseMs: this.leaseMs,
       channel: this.keys.session(this.sessionId),
       replicas: this.replicas,
       waitTimeoutMs: this.settings.waitTimeoutMs,
-      granting: this.granting,
+      granting: this.connections.granting, // docs/redis.md#failover
       client: this.connected(),
     };
   }
@@ -158,11 +167,6 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
     }
   }
 
-  /** Whether this session may be granted a lock or elected now (docs/redis.md#failover). */
-  protected get granting(): boolean {
-    return this.connections.granting;
-  }
-
   /** Records the node this session subscribed on (ttl: as long as anything of the session can last). */
   private registerIn(pipeline: ChainableCommander): void {
     registerSessionScript.run(pipeline, [this.keys.sessionNode(this.sessionId)], this.registerArgs());
@@ -197,7 +201,7 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
   private async giveUp(client: Redis, snapshot: SessionSnapshot): Promise<void> {
     await readyWithin(client, this.settings.connectTimeoutMs);
     const pipeline = client.pipeline();
-    for (const groupId of snapshot.leaderships) this.standDownIn(pipeline, groupId);
+    for (const groupId of snapshot.leaderships) standDownIn(this.context(), pipeline, groupId);
     for (const groupId of snapshot.groups.keys()) {
       leaveScript.run(
         pipeline,
@@ -205,7 +209,7 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
         [this.memberId, this.keys.events(groupId)],
       );
     }
-    const at = this.lockContext;
+    const at = this.context();
     for (const ref of snapshot.holds) void locks.lockCall(at, pipeline, releaseScript, ref);
     for (const ref of snapshot.waiters) void locks.lockCall(at, pipeline, withdrawScript, ref);
     pipeline.del(this.keys.beat(this.memberId));
@@ -221,7 +225,7 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
   }
 
   async beat(request: BeatRequest): Promise<BeatReport> {
-    const at = this.lockContext;
+    const at = this.context();
     const pipeline = at.client.pipeline();
     const report: BeatReport = {
       lapsed: false,
@@ -238,7 +242,7 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
       readers.push(ignore);
     }
     for (const groupId of request.abandonedLeaderships) {
-      this.standDownIn(pipeline, groupId);
+      standDownIn(this.context(), pipeline, groupId);
       readers.push(ignore);
     }
     if (request.liveness) {
@@ -323,29 +327,30 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
 
   // ---- Locks (lib/drivers/redis/redis-locks.ts) ----------------------------------------
 
-  acquire(request: LockRequest): Promise<Grant | Waiting | null> {
-    return locks.acquire(this.lockContext, request);
-  }
+  readonly acquire = (request: LockRequest): Promise<Grant | Waiting | null> => locks.acquire(this.context(), request);
+  readonly look = (waiters: readonly HoldRef[]): Promise<Map<string, WaiterState>> =>
+    locks.look(this.context(), waiters);
+  readonly withdraw = (ref: HoldRef): Promise<Grant | null> => locks.withdraw(this.context(), ref);
+  readonly release = (ref: HoldRef): Promise<boolean> => locks.release(this.context(), ref);
+  readonly isHeld = (ref: HoldRef): Promise<boolean> => locks.isHeld(this.context(), ref);
+  readonly breakLock = (name: string): Promise<boolean> => locks.breakLock(this.context(), name);
 
-  look(waiters: readonly HoldRef[]): Promise<Map<string, WaiterState>> {
-    return locks.look(this.lockContext, waiters);
-  }
+  // ---- Groups, members and leadership (lib/drivers/redis/redis-group-operations.ts) -----
 
-  withdraw(ref: HoldRef): Promise<Grant | null> {
-    return locks.withdraw(this.lockContext, ref);
-  }
-
-  release(ref: HoldRef): Promise<boolean> {
-    return locks.release(this.lockContext, ref);
-  }
-
-  isHeld(ref: HoldRef): Promise<boolean> {
-    return locks.isHeld(this.lockContext, ref);
-  }
-
-  breakLock(name: string): Promise<boolean> {
-    return locks.breakLock(this.lockContext, name);
-  }
+  readonly createGroup = (groupId: string) => groups.createGroup(this.context(), groupId);
+  readonly getGroups = () => groups.getGroups(this.context());
+  readonly joinGroup = (groupId: string, capabilities: Uint8Array) =>
+    groups.joinGroup(this.context(), groupId, capabilities);
+  readonly leaveGroup = (groupId: string) => groups.leaveGroup(this.context(), groupId);
+  readonly deleteGroup = (groupId: string) => groups.deleteGroup(this.context(), groupId);
+  readonly getMembers = (groupIds: readonly string[]) => groups.getMembers(this.context(), groupIds);
+  readonly getMembersWithCapabilities = (groupId: string) => groups.getMembersWithCapabilities(this.context(), groupId);
+  readonly getMember = (groupId: string, memberId: string) => groups.getMember(this.context(), groupId, memberId);
+  readonly updateCapabilities = (groupId: string, capabilities: Uint8Array) =>
+    groups.updateCapabilities(this.context(), groupId, capabilities);
+  readonly getLeader = (groupId: string) => groups.getLeader(this.context(), groupId);
+  readonly elect = (groupIds: readonly string[]) => groups.elect(this.context(), groupIds);
+  readonly standDown = (groupId: string) => groups.standDown(this.context(), groupId);
 
   isConnectionError(error: unknown): boolean {
     return isConnectionError(error);
@@ -362,11 +367,7 @@ export class RedisDriver extends RedisGroupOperations implements Backend {
 
   // ---- Helpers -------------------------------------------------------------------------
 
-  protected get replicaCount(): number {
-    return this.replicas;
-  }
-
-  protected connected(): Redis {
+  private connected(): Redis {
     if (!this.client) throw new CoordinationError('The Redis session is not connected');
     return this.client;
   }

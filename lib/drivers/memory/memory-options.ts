@@ -1,5 +1,3 @@
-import { Characteristic, ReadOnlySet } from '../../core/characteristic.js';
-import { Coordinator } from '../../core/coordinator.js';
 import type { CoordinatorOptions } from '../../core/coordinator-options.js';
 import {
   assertKnownCodeOptions,
@@ -10,12 +8,6 @@ import {
 } from '../../core/url-options.js';
 import { MemoryDriver, type MemoryTimeouts } from './memory-driver.js';
 import { memoryStore } from './memory-store.js';
-
-const CHARACTERISTICS = [
-  Characteristic.DistributedAcrossThreads,
-  Characteristic.Linearizable,
-  Characteristic.SameViewAcrossClients,
-];
 
 /**
  * `timeout=`, `membership_timeout=` and `lock_timeout=` from a `memory://`
@@ -30,20 +22,12 @@ export function memoryTimeouts(url: URL, options: CoordinatorOptions): MemoryTim
   return { membershipTimeoutMs, lockTimeoutMs };
 }
 
-/** The driver for `url`: one store per `memory://<name>` in this process. */
+/**
+ * The driver for `memory://[name]`: one store per name in this process, so
+ * many coordinators in one process share it; expiry behaves as on the
+ * network drivers.
+ */
 export function memoryDriver(url: URL, memberId: string, options: CoordinatorOptions): MemoryDriver {
   const name = url.host + url.pathname.replace(/^\/+$/, '');
   return new MemoryDriver(memoryStore(name), memberId, memoryTimeouts(url, options));
-}
-
-/**
- * `memory://[name]`: the embedded driver. Many coordinators in one process
- * share a store per name; expiry behaves as on the network drivers.
- */
-export class MemoryCoordinator extends Coordinator {
-  readonly characteristics: ReadonlySet<Characteristic> = new ReadOnlySet(CHARACTERISTICS);
-
-  constructor(url: URL, memberId: string, options: CoordinatorOptions = {}) {
-    super(memberId, options, memoryDriver(url, memberId, options));
-  }
 }
