@@ -5,28 +5,26 @@
  * the hot path reads it any more (docs/postgresql.md#a-busy-lock-table): a
  * release wakes its waiter, beats with holds, leaderships and a queued
  * waiter succeed, and the holder never keeps believing a lock it let go.
- * Our own cluster (the shared server's lock table is far too small).
+ * Our own cluster, the fault suite's (the shared server's lock table is far too small).
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Coordinator, getCoordinator } from '../../lib/index.js';
-import { canRunOwnPostgres, OwnPostgres } from './own-server.js';
+import { PostgresCluster, serverBinaryInUse } from '../faults/servers.js';
 
 const ADVISORY_LOCKS = 150_000;
 const BEAT_MEASURED_AT = 100_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const runs = Boolean(process.env.CI) || canRunOwnPostgres();
-if (!runs)
-  console.warn('\n*** PostgreSQL 15 binaries are not installed: test/postgres/busy-lock-table.spec.ts is SKIPPED.\n');
+const runs = serverBinaryInUse('postgres');
 
 describe.skipIf(!runs)('postgresql:// with 150 000 advisory locks on the server', () => {
-  let server: OwnPostgres;
+  let server: PostgresCluster;
   let crowd: pg.Client;
   const started: Coordinator[] = [];
   beforeAll(async () => {
     // 150 000 locks need a lock table of at least that many slots (max_locks_per_transaction × max_connections).
-    server = await OwnPostgres.start({ max_locks_per_transaction: '2000', max_connections: '100' });
+    server = await PostgresCluster.start({ max_locks_per_transaction: '2000', max_connections: '100' });
     crowd = new pg.Client({ connectionString: server.url });
     await crowd.connect();
   }, 60_000);
